@@ -1,0 +1,75 @@
+"""The adapter contract, and finding adapters through the `unionbot.adapters` entry points.
+
+An adapter turns its platform's updates into `IncomingMessage`s for the
+dispatcher, renders `Reply` objects back, and sends what the delivery engine
+hands it. A third party ships one as its own package by declaring an entry point
+in that group; the built-in ones register the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.config import Settings
+    from bot.delivery import Recipient, SendResult
+    from bot.dispatcher import Dispatcher
+    from bot.i18n import Catalog
+    from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "unionbot.adapters"
+
+
+@dataclass
+class Runtime:
+    """What every adapter is given: settings, the dispatcher, the catalogue, the HTTP app."""
+
+    settings: Settings
+    dispatcher: Dispatcher[Any]
+    catalog: Catalog
+    http: web.Application | None = None
+
+
+class Adapter(ABC):
+    platform: ClassVar[str]
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    @classmethod
+    @abstractmethod
+    def is_configured(cls, settings: Settings) -> bool:
+        """True when the settings name this platform (its token is set, say)."""
+
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def stop(self) -> None: ...
+
+    @abstractmethod
+    async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
+        """Send a message the bot sends on its own (a notification, a reminder)."""
+
+
+def discover() -> dict[str, type[Adapter]]:
+    """Every installed adapter class by platform name; a broken plug-in is logged, not fatal."""
+    found: dict[str, type[Adapter]] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            cls = entry.load()
+        except Exception:
+            log.exception("adapter plug-in %s could not be loaded", entry.value)
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Adapter)):
+            log.error("entry point %s is not an Adapter subclass", entry.value)
+            continue
+        found[entry.name] = cls
+    return found

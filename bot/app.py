@@ -1,0 +1,207 @@
+"""The composition root: the one place that wires the framework to the union's commands,
+store and schedules. Everything else in `bot/` knows nothing of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+import commands
+from bot.adapter import Adapter, Runtime, discover
+from bot.adapters.console import ConsoleAdapter
+from bot.config import Settings
+from bot.dispatcher import Dispatcher
+from bot.i18n import BOT_LOCALES, Catalog
+from bot.registry import Registry
+from commands._backend import StoreBackend
+from schedules.deliverer import Deliverer, Send
+from storage import identity, migrate
+from storage.db import Database
+from storage.demo import load_demo
+from storage.models import Staff
+from storage.store import Actor, Store
+
+log = logging.getLogger(__name__)
+
+
+class SchemaError(RuntimeError):
+    """The database schema does not match this code; the message says what to do."""
+
+
+def build_catalog() -> Catalog:
+    catalog = Catalog()
+    catalog.load_dir(BOT_LOCALES)
+    catalog.load_dir(commands.LOCALES)
+    return catalog
+
+
+@dataclass
+class App:
+    settings: Settings
+    database: Database
+    catalog: Catalog
+    registry: Registry
+    dispatcher: Dispatcher[Store]
+    runtime: Runtime
+    adapters: list[Adapter] = field(default_factory=list)
+    deliverer: Deliverer | None = None
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+def build(settings: Settings) -> App:
+    database = Database(settings.database_url)
+    catalog = build_catalog()
+    registry = commands.build_registry()
+    dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)
+    runtime = Runtime(settings=settings, dispatcher=dispatcher, catalog=catalog)
+    return App(settings, database, catalog, registry, dispatcher, runtime)
+
+
+def ensure_schema(settings: Settings) -> str | None:
+    """Check the schema; the embedded default migrates itself. Returns what it did, if anything."""
+    state = migrate.status(settings.database_url)
+    if state.up_to_date:
+        return None
+    if state.ahead:
+        raise SchemaError(
+            f"The database has schema revision {sorted(state.current)}, which this version of "
+            f"unionbot does not know (it expects {sorted(state.heads)}). Upgrade unionbot."
+        )
+    if settings.is_default_database:
+        migrate.upgrade(settings.database_url)
+        return "migrated" if state.current else "created"
+    raise SchemaError(
+        f"The database schema is behind (at {sorted(state.current) or 'empty'}, "
+        f"needs {sorted(state.heads)}). Run: unionbot db upgrade"
+    )
+
+
+async def load_demo_if_empty(app: App) -> bool:
+    from sqlalchemy import func, select
+
+    async with app.database.session() as session:
+        count = await session.scalar(select(func.count()).select_from(Staff))
+        if count:
+            return False
+        await load_demo(Store(session, Actor(None, "cli", "demo")))
+        return True
+
+
+async def link_console(app: App, staff_no: str) -> bool:
+    """The console is run by whoever holds the server: it links itself to the roster entry."""
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "console"))
+        view = await identity.staff_by_no(store, staff_no)
+        if view is None:
+            return False
+        await identity.ensure_identity(
+            store, ConsoleAdapter.platform, staff_no, view.id, display_name=view.name
+        )
+        return True
+
+
+def make_deliverer(app: App, senders: dict[str, Send]) -> Deliverer:
+    return Deliverer(app.database, app.catalog, senders, app.dispatcher.default_language)
+
+
+async def console_session(
+    app: App, staff_no: str, *, language: str | None = None, stdin: Any = None, stdout: Any = None
+) -> ConsoleAdapter:
+    console = ConsoleAdapter(
+        app.runtime, user_id=staff_no, language=language, stdin=stdin, stdout=stdout
+    )
+    deliverer = make_deliverer(app, {ConsoleAdapter.platform: console.send})
+
+    async def deliver(user_id: str) -> int:
+        return await deliverer.run_once(
+            platform_user_id=user_id, platforms=[ConsoleAdapter.platform]
+        )
+
+    console.deliver = deliver
+    return console
+
+
+def configured_adapters(app: App) -> list[Adapter]:
+    adapters: list[Adapter] = []
+    for name, cls in discover().items():
+        if name == ConsoleAdapter.platform:
+            continue
+        try:
+            if cls.is_configured(app.settings):
+                adapters.append(cls(app.runtime))
+        except Exception:
+            log.exception("adapter %s could not be configured", name)
+    return adapters
+
+
+def http_app(app: App) -> web.Application:
+    http = web.Application()
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "adapters": [a.platform for a in app.adapters]})
+
+    http.router.add_get("/healthz", health)
+    return http
+
+
+async def run(app: App, *, console_as: str, say: Any) -> None:
+    """Start every configured adapter, the scheduler and the HTTP server; console if none."""
+    app.runtime.http = http_app(app)
+    app.adapters = configured_adapters(app)
+    console: ConsoleAdapter | None = None
+    if not app.adapters:
+        if await load_demo_if_empty(app):
+            say("demo_loaded")
+        if not await link_console(app, console_as):
+            raise SchemaError(f"There is no staff member {console_as} on the roster.")
+        console = await console_session(app, console_as)
+        say("console_started")
+    senders: dict[str, Send] = {a.platform: a.send for a in app.adapters}
+    app.deliverer = make_deliverer(app, senders)
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    if senders:
+        scheduler.add_job(
+            app.deliverer.run_once,
+            "interval",
+            seconds=app.settings.delivery_interval_seconds,
+            id="deliver",
+            max_instances=1,
+            coalesce=True,
+        )
+    scheduler.start()
+    runner = web.AppRunner(app.runtime.http, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, app.settings.http_host, app.settings.http_port)
+    try:
+        await site.start()
+    except OSError as exc:
+        if app.adapters:
+            raise
+        log.warning(
+            "HTTP server not started on %s:%s (%s); the console does not need it",
+            app.settings.http_host,
+            app.settings.http_port,
+            exc.strerror,
+        )
+    try:
+        for adapter in app.adapters:
+            await adapter.start()
+        if console is not None:
+            await console.start()
+        else:
+            await asyncio.Event().wait()
+    finally:
+        for adapter in app.adapters:
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        scheduler.shutdown(wait=False)
+        await runner.cleanup()

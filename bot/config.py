@@ -1,0 +1,122 @@
+"""Configuration from flags, the environment (`UNIONBOT_` prefix) and a `.env` file, in that order.
+
+Secrets are wrapped in `Secret`, whose repr and str never show the value, so a
+settings object can be logged safely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from dotenv import dotenv_values
+
+from bot.i18n import DEFAULT_LANGUAGE, normalize_language
+from bot.timefmt import zone
+
+DEFAULT_DATABASE_URL = "sqlite:///unionbot.db"
+
+
+class Secret:
+    """A value that must not reach logs: `repr` and `str` mask it; `.value` reveals it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    @property
+    def value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, its environment variable and its default (the README's table is this)."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Asia/Shanghai"
+    language: str = DEFAULT_LANGUAGE
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_level: str = "INFO"
+    invite_ttl_hours: int = 168
+    link_max_failures: int = 5
+    link_window_minutes: int = 15
+    delivery_interval_seconds: float = 5.0
+    # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def tz(self) -> tzinfo:
+        return zone(self.timezone)
+
+    def secret(self, name: str) -> Secret:
+        return Secret(self.env.get(name, ""))
+
+    def value(self, name: str, default: str = "") -> str:
+        return self.env.get(name, default)
+
+    @property
+    def is_default_database(self) -> bool:
+        return self.database_url == DEFAULT_DATABASE_URL
+
+    def validate(self) -> list[str]:
+        problems = []
+        try:
+            zone(self.timezone)
+        except ValueError as exc:
+            problems.append(f"UNIONBOT_TIMEZONE: {exc}")
+        if normalize_language(self.language) is None:
+            problems.append(f"UNIONBOT_LANGUAGE: {self.language!r} is not zh or en")
+        if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
+            problems.append("UNIONBOT_DATABASE_URL: use sqlite:///FILE or postgresql://...")
+        return problems
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: Any) -> Settings:
+    """Flags (`overrides`) beat the environment, which beats the `.env` file, which beats defaults."""
+    merged: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ)
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        if spec.name == "env":
+            continue
+        raw = merged.get("UNIONBOT_" + spec.name.upper())
+        if raw is None or raw == "":
+            continue
+        kind = type(spec.default)
+        try:
+            values[spec.name] = kind(raw) if kind in (int, float) else raw
+        except ValueError:
+            raise ValueError(
+                f"UNIONBOT_{spec.name.upper()}={raw!r} is not a {kind.__name__}"
+            ) from None
+    settings = Settings(env=merged, **values).with_overrides(**overrides)
+    language = normalize_language(settings.language)
+    if language:
+        settings = replace(settings, language=language)
+    return settings

@@ -1,0 +1,376 @@
+"""From a message to replies: parse, identify, check permission, run, render errors.
+
+One dispatcher serves every adapter. It never raises: whatever arrives, the person
+gets a reply in their language, and anything unexpected is logged with an incident
+number that the reply repeats, so an officer can find it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import secrets
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, Generic, Protocol, TypeVar
+
+from bot.args import Invalid
+from bot.config import Settings
+from bot.context import Context
+from bot.errors import ArgumentError, UserError
+from bot.events import IncomingMessage, Sender
+from bot.forms import (
+    CANCEL_WORDS,
+    KEEP_WORDS,
+    Form,
+    FormState,
+    StartForm,
+    convert_field,
+    validate_all,
+)
+from bot.i18n import DEFAULT_LANGUAGE, Catalog, normalize_language
+from bot.parser import bind, command_words
+from bot.permissions import PermissionDenied, Principal
+from bot.registry import Command, Registry, Result
+from bot.replies import Choice, Reply
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S")
+MAX_MESSAGE_LENGTH = 4000
+
+
+@dataclass(slots=True)
+class Identified:
+    principal: Principal | None
+    form: FormState | None = None
+
+
+class Backend(Protocol[S]):
+    """What the dispatcher needs from the application's store, per message."""
+
+    def session(self, sender: Sender) -> AbstractAsyncContextManager[S]:
+        """A unit of work: commits when the block ends normally, rolls back on an exception."""
+
+    async def identify(self, services: S, sender: Sender) -> Identified: ...
+
+    async def save_form(self, services: S, sender: Sender, state: FormState | None) -> None: ...
+
+
+@dataclass(slots=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    # Set when a handler opened a form and the adapter shows forms itself (a Slack modal).
+    form: Form | None = None
+    form_start: StartForm | None = None
+    lang: str = DEFAULT_LANGUAGE
+
+
+class Dispatcher(Generic[S]):
+    def __init__(
+        self,
+        registry: Registry,
+        catalog: Catalog,
+        backend: Backend[S],
+        settings: Settings,
+    ) -> None:
+        self.registry = registry
+        self.catalog = catalog
+        self.backend = backend
+        self.settings = settings
+        self.default_language = normalize_language(settings.language) or DEFAULT_LANGUAGE
+        self.default_timezone: tzinfo = settings.tz
+
+    # ---------------------------------------------------------------- entry points
+
+    async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
+        """Answer one message. With `modal_forms`, a form is returned instead of asked step by step."""
+        lang = (
+            message.language or normalize_language(message.sender.locale) or self.default_language
+        )
+        if len(message.text) > MAX_MESSAGE_LENGTH:
+            text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
+            return Outcome([Reply(text=text, error=True)], lang=lang)
+        try:
+            async with self.backend.session(message.sender) as services:
+                identified = await self.backend.identify(services, message.sender)
+                ctx = self._context(message, identified.principal, services)
+                try:
+                    outcome = await self._route(ctx, identified, modal_forms)
+                except UserError as exc:
+                    outcome = Outcome([self._user_error(ctx, exc)])
+                except PermissionDenied as exc:
+                    outcome = Outcome([self._denied(ctx, exc.needed)])
+                outcome.lang = ctx.lang
+                return outcome
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception(
+                "incident %s while handling %r from %s",
+                incident,
+                message.text[:200],
+                message.sender.platform,
+            )
+            text = self.catalog.get(lang, "bot.internal_error", incident=incident)
+            return Outcome([Reply(text=text, error=True)], lang=lang)
+
+    async def submit_form(
+        self,
+        message: IncomingMessage,
+        form_name: str,
+        raw: dict[str, str],
+        form_context: dict[str, Any],
+    ) -> tuple[Outcome, dict[str, str]]:
+        """A whole form at once (a Slack modal): replies, or per-field error texts."""
+        try:
+            async with self.backend.session(message.sender) as services:
+                identified = await self.backend.identify(services, message.sender)
+                ctx = self._context(message, identified.principal, services)
+                form = self.registry.form(form_name)
+                if form is None or identified.principal is None:
+                    return Outcome([Reply(text=ctx.t("bot.form.gone"), error=True)]), {}
+                if not form.permission.allows(ctx.principal):
+                    return Outcome([self._denied(ctx, form.permission.describe())]), {}
+                values, errors = validate_all(form, raw, self.catalog)
+                if errors:
+                    texts = {name: ctx.t(err.key, **err.params) for name, err in errors.items()}
+                    return Outcome(lang=ctx.lang), texts
+                try:
+                    result = await form.on_submit(ctx, values, form_context)
+                    outcome = await self._outcome(ctx, result, modal_forms=True)
+                except UserError as exc:
+                    outcome = Outcome([self._user_error(ctx, exc)])
+                except PermissionDenied as exc:
+                    outcome = Outcome([self._denied(ctx, exc.needed)])
+                outcome.lang = ctx.lang
+                return outcome, {}
+        except Exception:
+            incident = secrets.token_hex(4)
+            log.exception("incident %s while submitting form %s", incident, form_name)
+            lang = normalize_language(message.sender.locale) or self.default_language
+            text = self.catalog.get(lang, "bot.internal_error", incident=incident)
+            return Outcome([Reply(text=text, error=True)], lang=lang), {}
+
+    # ---------------------------------------------------------------- routing
+
+    def _context(
+        self, message: IncomingMessage, principal: Principal | None, services: S
+    ) -> Context[S]:
+        lang = (
+            message.language
+            or (principal.language if principal else None)
+            or normalize_language(message.sender.locale)
+            or self.default_language
+        )
+        tz = (principal.timezone if principal else None) or self.default_timezone
+        return Context(
+            message=message,
+            principal=principal,
+            services=services,
+            lang=lang,
+            tz=tz,
+            catalog=self.catalog,
+            registry=self.registry,
+            settings=self.settings,
+        )
+
+    async def _route(self, ctx: Context[S], identified: Identified, modal_forms: bool) -> Outcome:
+        text = ctx.message.text.strip()
+        state = identified.form
+        if state is not None and ctx.principal is not None and not ctx.message.in_group:
+            is_command = text.startswith(("/", "／")) and text.casefold() not in CANCEL_WORDS
+            if not is_command:
+                return await self._form_step(ctx, state)
+            outcome = await self._command(ctx, modal_forms)
+            form = self.registry.form(state.form)
+            if form is not None and outcome.form_start is None and not _opened_form(outcome):
+                outcome.replies.append(
+                    Reply(text=ctx.t("bot.form.still_open", form=ctx.t(form.title_key)))
+                )
+            return outcome
+        return await self._command(ctx, modal_forms)
+
+    async def _command(self, ctx: Context[S], modal_forms: bool) -> Outcome:
+        words = command_words(ctx.message.text)
+        if not words:
+            return Outcome([Reply(text=ctx.t("bot.empty"))])
+        command, depth = self.registry.match(words)
+        if command is None:
+            return Outcome([self._unknown(ctx, words)])
+        if not command.permission.allows(ctx.principal):
+            if ctx.principal is None:
+                return Outcome([Reply(text=ctx.t("bot.not_linked"), error=True)])
+            return Outcome([self._denied(ctx, command.permission.describe())])
+        ctx.command = command
+        try:
+            ctx.args = bind(command.args, command.options, words[depth:])
+        except ArgumentError as exc:
+            alias = self.registry.alias_used(command, words, depth)
+            return Outcome([self._argument_error(ctx, command, exc, alias)])
+        log.debug("command %s by %s", command.name, ctx.principal.handle if ctx.principal else "-")
+        result = await command.handler(ctx)
+        outcome = await self._outcome(ctx, result, modal_forms)
+        if command.private:
+            for reply in outcome.replies:
+                reply.private = True
+        if ctx.message.in_group and any(reply.private for reply in outcome.replies):
+            outcome.replies.insert(0, Reply(text=ctx.t("bot.sent_privately")))
+        return outcome
+
+    async def _outcome(self, ctx: Context[S], result: Result, modal_forms: bool) -> Outcome:
+        if isinstance(result, StartForm):
+            return await self._start_form(ctx, result, modal_forms)
+        if isinstance(result, Reply):
+            return Outcome([result])
+        return Outcome(list(result))
+
+    # ---------------------------------------------------------------- forms
+
+    async def _start_form(self, ctx: Context[S], start: StartForm, modal_forms: bool) -> Outcome:
+        form = self.registry.form(start.form)
+        if form is None:
+            raise LookupError(f"form {start.form!r} is not registered")
+        intro = [start.intro] if start.intro else []
+        if ctx.message.in_group:
+            return Outcome([Reply(text=ctx.t("bot.form.private_only"), error=True)])
+        if modal_forms:
+            return Outcome(intro, form=form, form_start=start)
+        state = FormState(form=form.name, values=dict(start.initial), context=dict(start.context))
+        await self.backend.save_form(ctx.services, ctx.message.sender, state)
+        return Outcome([*intro, self._prompt(ctx, form, state)], form_start=start)
+
+    def _prompt(self, ctx: Context[S], form: Form, state: FormState) -> Reply:
+        form_field = form.fields[state.step]
+        lines = [ctx.t(form_field.label_key)]
+        if form_field.hint_key:
+            lines.append(ctx.t(form_field.hint_key))
+        current = state.values.get(form_field.name)
+        if current:
+            lines.append(ctx.t("bot.form.current", value=current))
+        if not form_field.required:
+            lines.append(ctx.t("bot.form.optional"))
+        choices = [
+            Choice(label=ctx.t(label_key), command=value) for value, label_key in form_field.choices
+        ]
+        if form_field.choices:
+            lines.append(
+                " / ".join(
+                    f"{number}. {ctx.t(label_key)}"
+                    for number, (_, label_key) in enumerate(form_field.choices, start=1)
+                )
+            )
+        return Reply(
+            title=ctx.t(form.title_key) + f" ({state.step + 1}/{len(form.fields)})",
+            text="\n".join(lines),
+            choices=[
+                *choices,
+                Choice(
+                    label=ctx.t("bot.form.cancel_label"),
+                    command="取消" if ctx.lang == "zh" else "cancel",
+                    style="danger",
+                ),
+            ],
+            footer=ctx.t("bot.form.cancel_hint"),
+            private=True,
+        )
+
+    async def _form_step(self, ctx: Context[S], state: FormState) -> Outcome:
+        form = self.registry.form(state.form)
+        answer = ctx.message.text.strip()
+        if form is None:
+            await self.backend.save_form(ctx.services, ctx.message.sender, None)
+            return Outcome([Reply(text=ctx.t("bot.form.gone"), error=True)])
+        if answer.casefold() in CANCEL_WORDS:
+            await self.backend.save_form(ctx.services, ctx.message.sender, None)
+            return Outcome([Reply(text=ctx.t("bot.form.cancelled", form=ctx.t(form.title_key)))])
+        form_field = form.fields[min(state.step, len(form.fields) - 1)]
+        if answer.casefold() in KEEP_WORDS and state.values.get(form_field.name):
+            answer = state.values[form_field.name]
+        try:
+            convert_field(form_field, answer, self.catalog)
+        except Invalid as exc:
+            error = Reply(text=ctx.t(exc.key, **exc.params), error=True, private=True)
+            return Outcome([error, self._prompt(ctx, form, state)])
+        except ValueError:
+            error = Reply(text=ctx.t("bot.invalid.generic", value=answer[:50]), error=True)
+            return Outcome([error, self._prompt(ctx, form, state)])
+        state.values[form_field.name] = answer
+        state.step += 1
+        if state.step < len(form.fields):
+            await self.backend.save_form(ctx.services, ctx.message.sender, state)
+            return Outcome([self._prompt(ctx, form, state)])
+        values, errors = validate_all(form, state.values, self.catalog)
+        if errors:  # a rule changed since an earlier step: go back to the first bad field
+            first = next(i for i, f in enumerate(form.fields) if f.name in errors)
+            state.step = first
+            await self.backend.save_form(ctx.services, ctx.message.sender, state)
+            err = errors[form.fields[first].name]
+            return Outcome(
+                [
+                    Reply(text=ctx.t(err.key, **err.params), error=True),
+                    self._prompt(ctx, form, state),
+                ]
+            )
+        await self.backend.save_form(ctx.services, ctx.message.sender, None)
+        result = await form.on_submit(ctx, values, state.context)
+        return await self._outcome(ctx, result, modal_forms=False)
+
+    # ---------------------------------------------------------------- error replies
+
+    def _user_error(self, ctx: Context[S], exc: UserError) -> Reply:
+        log.info("user error %s for %s", exc.key, ctx.principal.handle if ctx.principal else "-")
+        return Reply(text=ctx.t(exc.key, **exc.params), error=True)
+
+    def _role_label(self, ctx: Context[S], role: str) -> str:
+        key = f"role.{role}"
+        return ctx.t(key) if self.catalog.has(key) else role
+
+    def _denied(self, ctx: Context[S], needed: tuple[str, ...]) -> Reply:
+        sep = "、" if ctx.lang == "zh" else ", "
+        need = sep.join(self._role_label(ctx, role) for role in needed)
+        held = sorted({role.name for role in ctx.principal.roles}) if ctx.principal else []
+        have = sep.join(self._role_label(ctx, role) for role in held) or "—"
+        return Reply(text=ctx.t("bot.denied", needed=need, held=have), error=True)
+
+    def _unknown(self, ctx: Context[S], words: list[str]) -> Reply:
+        members, depth = self.registry.group(words)
+        visible = [c for c in members if not c.hidden and c.permission.allows(ctx.principal)]
+        if visible and depth == len(words[:depth]) and depth >= 1 and len(words) == depth:
+            items = [f"{c.usage()} — {ctx.t(c.help_key + '.summary')}" for c in visible]
+            return Reply(text=ctx.t("bot.group_usage", group=" ".join(words[:depth])), items=items)
+        typed = " ".join(words[: self.registry.max_depth])[:60]
+        names = [
+            name
+            for name in self.registry.names()
+            if (c := self.registry.find(name)) and not c.hidden
+        ]
+        close = difflib.get_close_matches(typed.casefold(), names, n=3, cutoff=0.5)
+        if not close and visible:
+            close = [c.name for c in visible[:3]]
+        if close:
+            return Reply(
+                text=ctx.t(
+                    "bot.unknown_suggest",
+                    typed=typed,
+                    suggestions="、".join("/" + n for n in close)
+                    if ctx.lang == "zh"
+                    else ", ".join("/" + n for n in close),
+                ),
+                error=True,
+            )
+        return Reply(text=ctx.t("bot.unknown", typed=typed), error=True)
+
+    def _argument_error(
+        self, ctx: Context[S], command: Command, exc: ArgumentError, alias: str
+    ) -> Reply:
+        reason = ctx.t(exc.key, **exc.params)
+        return Reply(
+            text=ctx.t("bot.arg.error", arg=exc.arg, reason=reason),
+            footer=ctx.t("bot.arg.usage", usage=command.usage(alias)),
+            error=True,
+        )
+
+
+def _opened_form(outcome: Outcome) -> bool:
+    return outcome.form is not None

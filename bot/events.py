@@ -1,0 +1,47 @@
+"""The platform-neutral message model: who said what, where, in which event.
+
+Every adapter turns its platform's update into an `IncomingMessage`; the
+dispatcher never sees a platform object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """A person as the platform knows them, before we know who they are on the roster."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+    locale: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    sender: Sender
+    text: str
+    chat_id: str
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    event_id: str | None = None
+    # A language chosen for this conversation only (`unionbot console --lang en`).
+    language: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def platform(self) -> str:
+        return self.sender.platform
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat_kind is ChatKind.GROUP

@@ -1,0 +1,1 @@
+"""Rendering neutral replies for platforms, and escaping user text for each markup."""

@@ -1,0 +1,67 @@
+"""The bridge between the framework's dispatcher and the store: one unit of work per message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TypeAlias
+
+from bot.context import Context
+from bot.dispatcher import Identified
+from bot.events import Sender
+from bot.forms import FormState
+from bot.permissions import Principal, Role
+from bot.timefmt import zone
+from storage import identity
+from storage.db import Database
+from storage.identity import StaffView
+from storage.store import Actor, Store
+
+Ctx: TypeAlias = Context[Store]
+
+
+def principal_for(view: StaffView) -> Principal:
+    tz = None
+    if view.timezone:
+        try:
+            tz = zone(view.timezone)
+        except ValueError:
+            tz = None
+    return Principal(
+        id=view.id,
+        handle=view.staff_no,
+        name=view.name,
+        roles=frozenset(Role(name, scope) for name, scope in view.roles),
+        language=view.language,
+        timezone=tz,
+        profile={"staff": view},
+    )
+
+
+def staff_of(ctx: Ctx) -> StaffView:
+    view = ctx.user.profile["staff"]
+    assert isinstance(view, StaffView)
+    return view
+
+
+class StoreBackend:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @asynccontextmanager
+    async def session(self, sender: Sender) -> AsyncIterator[Store]:
+        async with self.database.session() as session:
+            yield Store(session, Actor(staff_id=None, platform=sender.platform))
+
+    async def identify(self, services: Store, sender: Sender) -> Identified:
+        view = await identity.lookup(services, sender.platform, sender.user_id)
+        if view is None:
+            return Identified(None)
+        services.actor = Actor(staff_id=view.id, platform=sender.platform, label=view.staff_no)
+        form = FormState.from_json(view.form_state) if view.form_state else None
+        return Identified(principal_for(view), form)
+
+    async def save_form(self, services: Store, sender: Sender, state: FormState | None) -> None:
+        await identity.save_form_state(
+            services, sender.platform, sender.user_id, state.to_json() if state else None
+        )

@@ -1,0 +1,205 @@
+"""Union-specific command-line work: the roster, invite codes, demo data."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.render.escape import spreadsheet_cell
+from bot.timefmt import format_datetime
+from storage import identity, roster
+from storage.db import Database
+from storage.demo import DEMO_ROSTER, load_demo
+from storage.store import Actor, Store
+
+PROGRESS_THRESHOLD = 200  # rows; shorter files import without a bar
+
+
+async def _actor_for(store: Store, by: str | None) -> Actor:
+    if by is None:
+        return Actor(None, "cli", os.environ.get("USER", "cli"))
+    view = await identity.staff_by_no(store, by)
+    if view is None:
+        raise click.BadParameter(f"no staff member {by} on the roster", param_hint="--by")
+    return Actor(view.id, "cli", view.staff_no)
+
+
+def register(
+    main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
+) -> None:
+    @main.command()
+    @pass_state
+    def demo(state: Any) -> None:
+        """Load the demo roster (idempotent); its staff numbers are in the README."""
+        prepare(state)
+
+        async def go() -> roster.ImportReport:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    return await load_demo(Store(session, Actor(None, "cli", "demo")))
+            finally:
+                await database.dispose()
+
+        report = asyncio.run(go())
+        click.echo(
+            state.t(
+                "cli.demo.done",
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+            )
+        )
+        for row in DEMO_ROSTER:
+            click.echo(f"  {row[0]}  {row[1]}  {row[8] or '-'}")
+
+    @main.group("roster")
+    def roster_group() -> None:
+        """The staff roster."""
+
+    @roster_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--by", metavar="STAFF_NO", help="Record this officer as the one importing.")
+    @pass_state
+    def roster_import(state: Any, file: Path, by: str | None) -> None:
+        """Import staff from a CSV or XLSX file (English or Chinese headers).
+
+        Columns: staff_no, name, department, sub_union, employment_type
+        (establishment|agency|non_establishment), union_member (yes|no), delegate
+        (yes|no), delegation, roles (committee; head; officer; officer:SUB_UNION;
+        handler:DEPARTMENT; admin), birth_date, hire_date, email, phone.
+        Existing staff are updated by staff_no; nobody is deleted; bad rows are
+        listed with their line numbers and the good rows still go in.
+        """
+        prepare(state)
+        try:
+            rows, problems = roster.read_file(file)
+        except (OSError, ValueError, KeyError) as exc:
+            raise click.ClickException(
+                state.t("cli.roster.unreadable", file=file, error=exc)
+            ) from None
+
+        async def go() -> roster.ImportReport:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    store = Store(session)
+                    store.actor = await _actor_for(store, by)
+                    if len(rows) >= PROGRESS_THRESHOLD:
+                        with click.progressbar(
+                            length=len(rows),
+                            label=state.t("cli.roster.progress"),
+                            file=click.get_text_stream("stderr"),
+                        ) as bar:
+                            return await roster.import_rows(store, rows, bar.update)
+                    return await roster.import_rows(store, rows)
+            finally:
+                await database.dispose()
+
+        report = asyncio.run(go())
+        report.problems[:0] = problems
+        click.echo(
+            state.t(
+                "cli.roster.done",
+                created=report.created,
+                updated=report.updated,
+                unchanged=report.unchanged,
+                problems=len(report.problems),
+            )
+        )
+        for problem in sorted(report.problems, key=lambda p: p.line):
+            reason = state.t(problem.key, **problem.params)
+            click.echo(state.t("cli.roster.problem", line=problem.line, reason=reason), err=True)
+        if report.problems:
+            raise SystemExit(2 if report.created + report.updated + report.unchanged == 0 else 1)
+
+    @main.command()
+    @click.argument("staff_nos", nargs=-1, metavar="[STAFF_NO]...")
+    @click.option("--all", "everyone", is_flag=True, help="A code for everyone on the roster.")
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write a CSV (staff_no, name, code, expires, link) instead of printing.",
+    )
+    @click.option(
+        "--ttl-hours",
+        type=click.IntRange(1, 24 * 90),
+        metavar="HOURS",
+        help="How long codes stay valid. Env: UNIONBOT_INVITE_TTL_HOURS.",
+    )
+    @click.option("--by", metavar="STAFF_NO", help="Record this officer as the one issuing.")
+    @pass_state
+    def invites(
+        state: Any,
+        staff_nos: tuple[str, ...],
+        everyone: bool,
+        out: Path | None,
+        ttl_hours: int | None,
+        by: str | None,
+    ) -> None:
+        """Issue one-time invite codes; staff link with /link CODE (or /start CODE).
+
+        A new code replaces any earlier unused one for the same person. With a
+        Telegram bot username configured (TELEGRAM_BOT_USERNAME), a deep link is
+        printed too.
+        """
+        if not staff_nos and not everyone:
+            raise click.UsageError(state.t("cli.invites.none"))
+        prepare(state)
+        ttl = timedelta(hours=ttl_hours or state.settings.invite_ttl_hours)
+
+        async def go() -> tuple[list[identity.IssuedCode], list[str]]:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    store = Store(session)
+                    store.actor = await _actor_for(store, by)
+                    wanted = list(staff_nos) or await identity.active_staff_nos(store)
+                    return await identity.issue_codes(store, wanted, ttl)
+            finally:
+                await database.dispose()
+
+        issued, unknown = asyncio.run(go())
+        bot_name = state.settings.value("TELEGRAM_BOT_USERNAME")
+        tz, lang = state.settings.tz, state.settings.language
+
+        def link(code: str) -> str:
+            return (
+                f"https://t.me/{bot_name}?start={identity.normalise_code(code)}" if bot_name else ""
+            )
+
+        if out is not None:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", newline="", encoding="utf-8-sig") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(["staff_no", "name", "code", "expires_at", "link"])
+                for item in issued:
+                    writer.writerow(
+                        [
+                            spreadsheet_cell(v)
+                            for v in (
+                                item.staff_no,
+                                item.name,
+                                item.code,
+                                format_datetime(item.expires_at, tz, lang),
+                                link(item.code),
+                            )
+                        ]
+                    )
+            click.echo(state.t("cli.invites.written", count=len(issued), file=out))
+        else:
+            for item in issued:
+                expires = format_datetime(item.expires_at, tz, lang)
+                line = f"{item.staff_no}\t{item.name}\t{item.code}\t{expires}"
+                click.echo(line + (f"\t{link(item.code)}" if bot_name else ""))
+        for staff_no in unknown:
+            click.echo(state.t("cli.invites.unknown", staff_no=staff_no), err=True)
+        if unknown:
+            raise SystemExit(1)

@@ -1,0 +1,95 @@
+"""The outbox deliverer: claims due deliveries, sends them through adapters, records outcomes.
+
+Sending happens outside any database transaction: the claim is committed first
+(with a lease), the outcome in a second transaction. A crash in between leaves the
+lease to expire, and the delivery is sent again (at-least-once, documented in
+`storage.outbox`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from bot.delivery import Recipient, SendResult, SendStatus
+from bot.i18n import Catalog
+from bot.replies import Reply
+from schedules.notifications import render_notification
+from storage import outbox
+from storage.db import Database
+from storage.store import SYSTEM, Store
+
+log = logging.getLogger(__name__)
+
+Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with full jitter, capped at 30 minutes."""
+    ceiling = min(30 * 60, 5 * 2 ** max(0, attempt - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+class Deliverer:
+    def __init__(
+        self,
+        database: Database,
+        catalog: Catalog,
+        senders: Mapping[str, Send],
+        default_language: str,
+    ) -> None:
+        self.database = database
+        self.catalog = catalog
+        self.senders = dict(senders)
+        self.default_language = default_language
+
+    async def run_once(
+        self,
+        *,
+        platform_user_id: str | None = None,
+        platforms: list[str] | None = None,
+        limit: int = 100,
+    ) -> int:
+        """Send what is due now; returns how many were sent."""
+        wanted = platforms or list(self.senders)
+        if not wanted:
+            return 0
+        async with self.database.session() as session:
+            jobs = await outbox.claim_due(
+                Store(session, SYSTEM),
+                platforms=wanted,
+                lease=LEASE,
+                limit=limit,
+                platform_user_id=platform_user_id,
+            )
+        sent = 0
+        for job in jobs:
+            lang = job.language or self.default_language
+            reply = render_notification(
+                self.catalog, lang, job.message_key, job.why_key, job.params
+            )
+            recipient = Recipient(job.platform, job.platform_user_id, job.address)
+            try:
+                result = await self.senders[job.platform](recipient, reply)
+            except Exception as exc:  # an adapter bug must not stop the others' deliveries
+                log.exception("delivery %s through %s raised", job.delivery_id, job.platform)
+                result = SendResult.retry(backoff(job.attempts).total_seconds(), repr(exc)[:500])
+            async with self.database.session() as session:
+                store = Store(session, SYSTEM)
+                if result.status is SendStatus.SENT:
+                    await outbox.mark_sent(store, job.delivery_id, result.message_id)
+                    sent += 1
+                elif result.status is SendStatus.FAILED or job.attempts >= MAX_ATTEMPTS:
+                    await outbox.mark_failed(store, job.delivery_id, result.reason or "gave up")
+                else:
+                    after = (
+                        timedelta(seconds=result.retry_after)
+                        if result.retry_after
+                        else backoff(job.attempts)
+                    )
+                    await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
+        return sent

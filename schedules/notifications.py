@@ -1,0 +1,26 @@
+"""Turning a queued message into a reply in the recipient's language, with why they get it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import Catalog
+from bot.replies import Choice, Reply
+
+CHOICES_PARAM = "_choices"  # [[label key, command], ...] in an outbox row's params
+
+
+def render_notification(
+    catalog: Catalog, lang: str, message_key: str, why_key: str, params: dict[str, Any]
+) -> Reply:
+    values = {k: v for k, v in params.items() if not k.startswith("_")}
+    choices = [
+        Choice(label=catalog.get(lang, label_key), command=command)
+        for label_key, command in params.get(CHOICES_PARAM, [])
+    ]
+    return Reply(
+        text=catalog.get(lang, message_key, **values),
+        choices=choices,
+        footer=catalog.get(lang, why_key, **values),
+        private=True,
+    )

@@ -1,0 +1,21 @@
+"""Every table, imported here so `Base.metadata` is complete for Alembic and the tests."""
+
+from storage.models.audit import AuditEntry
+from storage.models.events import ChoiceToken, ProcessedEvent
+from storage.models.identity import Identity, InviteCode, LinkAttempt
+from storage.models.outbox import Delivery, OutboxMessage
+from storage.models.staff import EmploymentType, Staff, StaffRole
+
+__all__ = [
+    "AuditEntry",
+    "ChoiceToken",
+    "Delivery",
+    "EmploymentType",
+    "Identity",
+    "InviteCode",
+    "LinkAttempt",
+    "OutboxMessage",
+    "ProcessedEvent",
+    "Staff",
+    "StaffRole",
+]

@@ -1,0 +1,56 @@
+"""Messages the bot sends on its own: one outbox row per (reason, recipient), one delivery per platform.
+
+Commands and jobs only enqueue; the deliverer in `schedules/` sends. The unique
+constraints are the contract: whatever enqueues twice, a person is told once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import JSONType, UTCDateTime
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))  # "proposal:17:assigned"
+    recipient_id: Mapped[int] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    )
+    message_key: Mapped[str] = mapped_column(String(100))  # catalogue key of the text
+    why_key: Mapped[str] = mapped_column(String(100))  # catalogue key of "you get this because"
+    params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("reason", "recipient_id"),)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(32))
+    platform_user_id: Mapped[str] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(128), default=None)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    platform_message_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "platform", "platform_user_id"),
+        Index("ix_deliveries_status_due", "status", "due_at"),
+    )

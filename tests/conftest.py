@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, build
+from bot.config import Settings
+from storage.demo import load_demo
+from storage.store import Actor, Store
+from tests.dbs import PostgresSchema, SqliteTemplate, postgres_base_url
+from tests.harness import ConsoleChat
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[PostgresSchema | None]:
+    base = postgres_base_url()
+    if base is None:
+        yield None
+        return
+    schema = PostgresSchema(base)
+    yield schema
+    schema.drop()
+
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    sqlite_template: SqliteTemplate,
+    postgres_schema: PostgresSchema | None,
+) -> str:
+    """A fresh migrated database, on each backend (PostgreSQL only when configured)."""
+    if request.param == "postgres":
+        if postgres_schema is None:
+            pytest.skip("UNIONBOT_TEST_POSTGRES_URL is not set")
+        return postgres_schema.fresh()
+    return sqlite_template.fresh(tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: SqliteTemplate) -> str:
+    return sqlite_template.fresh(tmp_path)
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, env={}).with_overrides(**overrides)
+
+
+async def _demo_app(url: str) -> App:
+    app = build(make_settings(url))
+    async with app.database.session() as session:
+        await load_demo(Store(session, Actor(None, "cli", "test")))
+    return app
+
+
+@pytest.fixture
+async def app(sqlite_url: str) -> AsyncIterator[App]:
+    """The whole bot on SQLite with the demo roster."""
+    application = await _demo_app(sqlite_url)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+async def any_app(db_url: str) -> AsyncIterator[App]:
+    """The whole bot with the demo roster, on SQLite and on PostgreSQL."""
+    application = await _demo_app(db_url)
+    yield application
+    await application.close()
+
+
+@pytest.fixture
+def chat(app: App) -> ConsoleChat:
+    return ConsoleChat(app)
+
+
+@pytest.fixture
+def any_chat(any_app: App) -> ConsoleChat:
+    return ConsoleChat(any_app)
