@@ -10,7 +10,7 @@ from bot.config import Settings
 from storage.demo import load_demo
 from storage.store import Actor, Store
 from tests.dbs import PostgresSchema, SqliteTemplate, postgres_base_url
-from tests.harness import ConsoleChat
+from tests.harness import Chat, ConsoleChat, DriverFactory, console_driver
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +82,18 @@ async def any_app(db_url: str) -> AsyncIterator[App]:
 @pytest.fixture
 def chat(app: App) -> ConsoleChat:
     return ConsoleChat(app)
+
+
+# Conversation tests that must pass on every adapter take the `conversation` fixture.
+# An adapter's tests register a driver here: name -> async context manager factory
+# that, given the App, yields an object with the `tests.harness.Chat` methods.
+DRIVERS: dict[str, DriverFactory] = {"console": console_driver}
+
+
+@pytest.fixture(params=sorted(DRIVERS))
+async def conversation(request: pytest.FixtureRequest, app: App) -> AsyncIterator[Chat]:
+    async with DRIVERS[request.param](app) as driver:
+        yield driver
 
 
 @pytest.fixture

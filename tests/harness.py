@@ -7,6 +7,8 @@ the same conversation tests run on every adapter.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -93,3 +95,11 @@ class ConsoleChat:
         await deliverer.run_once(platform_user_id=who, platforms=["console"])
         delivered, self._inboxes[who] = list(self._inboxes.get(who, [])), []
         return delivered
+
+
+DriverFactory = Callable[[App], AbstractAsyncContextManager[Chat]]
+
+
+@asynccontextmanager
+async def console_driver(app: App) -> AsyncIterator[Chat]:
+    yield ConsoleChat(app)
