@@ -96,7 +96,7 @@ class Settings:
 
 
 def load_settings(env_file: str | os.PathLike[str] | None = ".env", **overrides: Any) -> Settings:
-    """Flags (`overrides`) beat the environment, which beats the `.env` file, which beats defaults."""
+    """Flags (`overrides`) beat the environment, which beats `.env`, which beats defaults."""
     merged: dict[str, str] = {}
     if env_file and Path(env_file).is_file():
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})

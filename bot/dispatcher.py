@@ -85,7 +85,7 @@ class Dispatcher(Generic[S]):
     # ---------------------------------------------------------------- entry points
 
     async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
-        """Answer one message. With `modal_forms`, a form is returned instead of asked step by step."""
+        """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
         lang = (
             message.language or normalize_language(message.sender.locale) or self.default_language
         )

@@ -50,11 +50,11 @@ class StoreBackend:
 
     @asynccontextmanager
     async def session(self, sender: Sender) -> AsyncIterator[Store]:
-        async with self.database.session() as session:
+        async with self.database.lazy_session() as session:
             yield Store(session, Actor(staff_id=None, platform=sender.platform))
 
     async def identify(self, services: Store, sender: Sender) -> Identified:
-        view = await identity.lookup(services, sender.platform, sender.user_id)
+        view = await identity.identify(self.database, sender.platform, sender.user_id)
         if view is None:
             return Identified(None)
         services.actor = Actor(staff_id=view.id, platform=sender.platform, label=view.staff_no)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import os
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -93,12 +94,13 @@ def register(
                     store = Store(session)
                     store.actor = await _actor_for(store, by)
                     if len(rows) >= PROGRESS_THRESHOLD:
-                        with click.progressbar(
+                        progress: Any = click.progressbar(
                             length=len(rows),
                             label=state.t("cli.roster.progress"),
-                            file=click.get_text_stream("stderr"),
-                        ) as bar:
-                            return await roster.import_rows(store, rows, bar.update)
+                            file=sys.stderr,
+                        )
+                        with progress as bar:
+                            return await roster.import_rows(store, rows, lambda n: bar.update(n))
                     return await roster.import_rows(store, rows)
             finally:
                 await database.dispose()

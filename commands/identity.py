@@ -21,12 +21,13 @@ PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "Console"
 @area.command("whoami", aliases=["我的信息", "我是谁"], private=True)
 async def whoami(ctx: Ctx) -> Reply:
     staff = staff_of(ctx)
-    linked = await identity.identities_of(ctx.services, staff.id)
     yes, no = ctx.t("identity.yes"), ctx.t("identity.no")
     roles = [r for r in ctx.user.roles if r.name not in ("staff",)]
-    role_text = "、".join(
-        ctx.t(f"role.{r.name}") + (f"（{r.scope}）" if r.scope else "")
-        for r in sorted(roles, key=lambda r: (r.name, r.scope or ""))
+    role_text = ctx.join(
+        [
+            ctx.t(f"role.{r.name}") + (ctx.paren(r.scope) if r.scope else "")
+            for r in sorted(roles, key=lambda r: (r.name, r.scope or ""))
+        ]
     ) or ctx.t("role.staff")
     fields = [
         (ctx.t("identity.field.staff_no"), staff.staff_no),
@@ -44,7 +45,7 @@ async def whoami(ctx: Ctx) -> Reply:
         (ctx.t("identity.field.phone"), staff.phone or "—"),
         (
             ctx.t("identity.field.platforms"),
-            "、".join(PLATFORM_NAMES.get(i.platform, i.platform) for i in linked) or "—",
+            ctx.join([PLATFORM_NAMES.get(p, p) for p in staff.platforms]) or "—",
         ),
         (ctx.t("identity.field.language"), ctx.t(f"identity.language.{ctx.lang}")),
     ]

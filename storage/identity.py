@@ -7,15 +7,19 @@ row, and the staff member's roles, joined.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import aliased
 
 from storage import audit
 from storage.clock import utcnow
+from storage.db import Database
 from storage.models import Identity, InviteCode, LinkAttempt, Staff, StaffRole
 from storage.store import Store
 
@@ -45,6 +49,7 @@ class StaffView:
     timezone: str | None
     roles: tuple[tuple[str, str | None], ...]
     form_state: dict[str, Any] | None = field(default=None, compare=False)
+    platforms: tuple[str, ...] = ()  # every platform this person linked
 
 
 def derived_roles(
@@ -83,7 +88,8 @@ def _view(rows: list[Any], with_form: bool) -> StaffView | None:
     if not rows:
         return None
     first = rows[0]
-    stored = [(row.role, row.scope) for row in rows if row.role is not None]
+    stored = list(dict.fromkeys((row.role, row.scope) for row in rows if row.role is not None))
+    platforms = tuple(dict.fromkeys(row.linked for row in rows if getattr(row, "linked", None)))
     return StaffView(
         id=first.id,
         staff_no=first.staff_no,
@@ -102,14 +108,26 @@ def _view(rows: list[Any], with_form: bool) -> StaffView | None:
         timezone=first.timezone,
         roles=derived_roles(first.delegate, first.union_member, stored),
         form_state=first.form_state if with_form else None,
+        platforms=platforms,
     )
 
 
-_LOOKUP: Select[Any] = (
-    select(*_STAFF_COLUMNS, Identity.form_state, StaffRole.role, StaffRole.scope)
+_LINKED = aliased(Identity)
+# One round trip per message: the person, their roles and their linked platforms
+# (a few rows: roles x platforms), and the form they are filling in, if any.
+_LOOKUP = (
+    select(
+        *_STAFF_COLUMNS,
+        Identity.form_state,
+        StaffRole.role,
+        StaffRole.scope,
+        _LINKED.platform.label("linked"),
+    )
     .join(Staff, Staff.id == Identity.staff_id)
+    .join(_LINKED, _LINKED.staff_id == Staff.id)
     .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
     .where(Staff.active.is_(True))
+    .order_by(_LINKED.id)
 )
 
 
@@ -119,6 +137,52 @@ async def lookup(store: Store, platform: str, platform_user_id: str) -> StaffVie
         _LOOKUP.where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
     )
     return _view(list(result), with_form=True)
+
+
+_IDENTIFY = _LOOKUP.where(
+    Identity.platform == bindparam("platform"),
+    Identity.platform_user_id == bindparam("platform_user_id"),
+)
+_COMPILED: dict[str, tuple[str, list[str] | None]] = {}
+
+
+def _compiled(dialect: Dialect) -> tuple[str, list[str] | None]:
+    """The lookup's SQL (and its positional parameter order), compiled once per dialect:
+    SQLAlchemy's per-execution cache key and result adaptation cost more than the query."""
+    found = _COMPILED.get(dialect.name)
+    if found is None:
+        compiled = _IDENTIFY.compile(dialect=dialect)
+        order = list(compiled.positiontup or []) if dialect.positional else None
+        found = _COMPILED[dialect.name] = (str(compiled), order)
+    return found
+
+
+class _RawRow:
+    """A driver row with the column types the ORM would have given (SQLite stores
+    booleans as integers, dates as text and JSON as text)."""
+
+    def __init__(self, keys: list[str], values: tuple[Any, ...]) -> None:
+        data = dict(zip(keys, values, strict=True))
+        for name in ("union_member", "delegate"):
+            data[name] = bool(data[name])
+        for name in ("birth_date", "hire_date"):
+            if isinstance(data[name], str):
+                data[name] = date.fromisoformat(data[name])
+        if isinstance(data["form_state"], str):
+            data["form_state"] = json.loads(data["form_state"])
+        self.__dict__.update(data)
+
+
+async def identify(database: Database, platform: str, platform_user_id: str) -> StaffView | None:
+    """`lookup` outside any transaction, precompiled: the one round trip every message pays."""
+    async with database.reader.connect() as connection:
+        sql, order = _compiled(connection.dialect)
+        params: Any = {"platform": platform, "platform_user_id": platform_user_id}
+        if order is not None:
+            params = tuple(params[name] for name in order)
+        result = await connection.exec_driver_sql(sql, params)
+        keys = list(result.keys())
+        return _view([_RawRow(keys, tuple(row)) for row in result], with_form=True)
 
 
 async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:

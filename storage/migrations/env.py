@@ -10,8 +10,9 @@ from storage.base import Base
 from storage.db import install_sqlite_pragmas
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url is not None
+_configured = config.get_main_option("sqlalchemy.url")
+assert _configured is not None, "storage.migrate.alembic_config sets the URL"
+url: str = _configured
 
 
 def run_offline() -> None:

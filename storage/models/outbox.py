@@ -1,4 +1,4 @@
-"""Messages the bot sends on its own: one outbox row per (reason, recipient), one delivery per platform.
+"""Messages the bot sends on its own: one row per (reason, recipient), a delivery per platform.
 
 Commands and jobs only enqueue; the deliverer in `schedules/` sends. The unique
 constraints are the contract: whatever enqueues twice, a person is told once.
