@@ -334,30 +334,22 @@ class Dispatcher(Generic[S]):
         return Reply(text=ctx.t("bot.denied", needed=need, held=have), error=True)
 
     def _unknown(self, ctx: Context[S], words: list[str]) -> Reply:
+        """A group name alone lists its commands; anything else gets the nearest names."""
         members, depth = self.registry.group(words)
         visible = [c for c in members if not c.hidden and c.permission.allows(ctx.principal)]
-        if visible and depth == len(words[:depth]) and depth >= 1 and len(words) == depth:
+        if visible and len(words) == depth:
             items = [f"{c.usage()} — {ctx.t(c.help_key + '.summary')}" for c in visible]
             return Reply(text=ctx.t("bot.group_usage", group=" ".join(words[:depth])), items=items)
         typed = " ".join(words[: self.registry.max_depth])[:60]
-        names = [
-            name
-            for name in self.registry.names()
-            if (c := self.registry.find(name)) and not c.hidden
-        ]
+        names = [c.name for c in self.registry if not c.hidden]
+        names += [alias for c in self.registry if not c.hidden for alias in c.aliases]
         close = difflib.get_close_matches(typed.casefold(), names, n=3, cutoff=0.5)
         if not close and visible:
             close = [c.name for c in visible[:3]]
         if close:
+            suggestions = ctx.join(["/" + name for name in close])
             return Reply(
-                text=ctx.t(
-                    "bot.unknown_suggest",
-                    typed=typed,
-                    suggestions="、".join("/" + n for n in close)
-                    if ctx.lang == "zh"
-                    else ", ".join("/" + n for n in close),
-                ),
-                error=True,
+                text=ctx.t("bot.unknown_suggest", typed=typed, suggestions=suggestions), error=True
             )
         return Reply(text=ctx.t("bot.unknown", typed=typed), error=True)
 
