@@ -143,6 +143,7 @@ _IDENTIFY = _LOOKUP.where(
     Identity.platform == bindparam("platform"),
     Identity.platform_user_id == bindparam("platform_user_id"),
 )
+_IDENTIFY_KEYS = [column.key for column in _IDENTIFY.selected_columns]
 _COMPILED: dict[str, tuple[str, list[str] | None]] = {}
 
 
@@ -180,9 +181,15 @@ async def identify(database: Database, platform: str, platform_user_id: str) -> 
         params: Any = {"platform": platform, "platform_user_id": platform_user_id}
         if order is not None:
             params = tuple(params[name] for name in order)
-        result = await connection.exec_driver_sql(sql, params)
-        keys = list(result.keys())
-        return _view([_RawRow(keys, tuple(row)) for row in result], with_form=True)
+        # The driver's own connection: one trip to aiosqlite's thread (execute and fetch
+        # together) or one psycopg round trip, without SQLAlchemy's greenlet hops.
+        raw = (await connection.get_raw_connection()).driver_connection
+        if database.sqlite:
+            rows = list(await raw.execute_fetchall(sql, params))
+        else:
+            cursor = await raw.execute(sql, params)
+            rows = await cursor.fetchall()
+        return _view([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)
 
 
 async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
