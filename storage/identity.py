@@ -143,7 +143,7 @@ _IDENTIFY = _LOOKUP.where(
     Identity.platform == bindparam("platform"),
     Identity.platform_user_id == bindparam("platform_user_id"),
 )
-_IDENTIFY_KEYS = [column.key for column in _IDENTIFY.selected_columns]
+_IDENTIFY_KEYS = [str(column.key) for column in _IDENTIFY.selected_columns]
 _COMPILED: dict[str, tuple[str, list[str] | None]] = {}
 
 
@@ -183,7 +183,7 @@ async def identify(database: Database, platform: str, platform_user_id: str) -> 
             params = tuple(params[name] for name in order)
         # The driver's own connection: one trip to aiosqlite's thread (execute and fetch
         # together) or one psycopg round trip, without SQLAlchemy's greenlet hops.
-        raw = (await connection.get_raw_connection()).driver_connection
+        raw: Any = (await connection.get_raw_connection()).driver_connection
         if database.sqlite:
             rows = list(await raw.execute_fetchall(sql, params))
         else:
