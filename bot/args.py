@@ -100,7 +100,7 @@ class Arg:
         choices = getattr(self.convert, "choices", None)
         if choices and not self.metavar:
             name = choices
-        if self.variadic or self.rest:
+        if self.variadic or (self.rest and not self.metavar):
             name += "..."
         return name if self.required else f"[{name}]"
 

@@ -196,11 +196,12 @@ class Dispatcher(Generic[S]):
         if not words:
             return Outcome([Reply(text=ctx.t("bot.empty"))])
         command, depth = self.registry.match(words)
+        if ctx.principal is None and (command is None or not command.permission.public):
+            # Before linking, the only thing the bot says is how to link.
+            return Outcome([Reply(text=ctx.t("bot.not_linked"), error=True)])
         if command is None:
             return Outcome([self._unknown(ctx, words)])
         if not command.permission.allows(ctx.principal):
-            if ctx.principal is None:
-                return Outcome([Reply(text=ctx.t("bot.not_linked"), error=True)])
             return Outcome([self._denied(ctx, command.permission.describe())])
         ctx.command = command
         try:

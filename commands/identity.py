@@ -87,7 +87,10 @@ async def _link(ctx: Ctx, code: str | None) -> Reply:
 
 
 @area.command(
-    "link", aliases=["绑定"], permission=PUBLIC, args=[Arg("code", text(40), metavar="CODE")]
+    "link",
+    aliases=["绑定"],
+    permission=PUBLIC,
+    args=[Arg("code", text(40), metavar="CODE", rest=True)],
 )
 async def link(ctx: Ctx) -> Reply:
     code: str = ctx.args["code"]
@@ -99,7 +102,7 @@ async def link(ctx: Ctx) -> Reply:
     aliases=["开始"],
     permission=PUBLIC,
     hidden=True,
-    args=[Arg("code", text(64), required=False, metavar="CODE")],
+    args=[Arg("code", text(64), required=False, metavar="CODE", rest=True)],
 )
 async def start(ctx: Ctx) -> Reply:
     code: str | None = ctx.args["code"]
