@@ -9,5 +9,9 @@ from bot.cli import main
 
 def unionbot(url: str, *args: str, input: str | None = None) -> Result:
     runner = CliRunner()
-    return runner.invoke(main, ["--env-file", "/nonexistent", "--db", url, *args], input=input,
-                         catch_exceptions=False)
+    return runner.invoke(
+        main,
+        ["--env-file", "/nonexistent", "--db", url, *args],
+        input=input,
+        catch_exceptions=False,
+    )

@@ -23,9 +23,9 @@ def test_both_languages_have_the_same_keys() -> None:
 
 def test_placeholders_match() -> None:
     for key in CATALOG.keys("zh"):
-        assert placeholders(CATALOG.get("zh", key)) == placeholders(
-            CATALOG.messages["en"][key]
-        ), key
+        assert placeholders(CATALOG.get("zh", key)) == placeholders(CATALOG.messages["en"][key]), (
+            key
+        )
 
 
 def test_no_catalogue_file_is_empty() -> None:

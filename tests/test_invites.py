@@ -19,8 +19,9 @@ from tests.harness import ConsoleChat
 
 async def issue(app: App, *staff_nos: str, ttl: timedelta = timedelta(days=1)) -> list[str]:
     async with app.database.session() as session:
-        issued, unknown = await identity.issue_codes(Store(session, Actor(None, "cli")),
-                                                     list(staff_nos), ttl)
+        issued, unknown = await identity.issue_codes(
+            Store(session, Actor(None, "cli")), list(staff_nos), ttl
+        )
     assert not unknown
     return [item.code for item in issued]
 
@@ -82,9 +83,9 @@ async def test_link_in_a_group_is_refused(chat: ConsoleChat) -> None:
 
 
 async def test_one_person_on_two_platforms(chat: ConsoleChat) -> None:
-    first, = await issue(chat.app, "C3001")
+    (first,) = await issue(chat.app, "C3001")
     assert "郑红" in await chat.say_unlinked("same-id", f"/link {first}", platform="slack")
-    second, = await issue(chat.app, "C3001")
+    (second,) = await issue(chat.app, "C3001")
     assert "郑红" in await chat.say_unlinked("same-id", f"/link {second}", platform="telegram")
     said = await chat.say_unlinked("same-id", "/whoami", platform="telegram")
     assert "Slack" in said and "Telegram" in said

@@ -14,8 +14,32 @@ from bot.parser import bind, command_words, tokenize
 from tests.harness import ConsoleChat
 
 TRICKY = st.sampled_from(
-    ['"', "'", "“", "”", "「", "」", "/", "／", "--", "—", "@", "\u3000", "\u200f", "\x00", "\n",
-     "提案", "列表", "whoami", "help", "=", "<!channel>", "&lt;", "🙂", "\ud7ff"]
+    [
+        '"',
+        "'",
+        "“",
+        "”",
+        "「",
+        "」",
+        "/",
+        "／",
+        "--",
+        "—",
+        "@",
+        "\u3000",
+        "\u200f",
+        "\x00",
+        "\n",
+        "提案",
+        "列表",
+        "whoami",
+        "help",
+        "=",
+        "<!channel>",
+        "&lt;",
+        "🙂",
+        "\ud7ff",
+    ]
 )
 MESSAGES = st.lists(st.one_of(st.text(max_size=12), TRICKY), max_size=12).map("".join)
 
@@ -28,8 +52,11 @@ def test_tokenize_and_command_words_never_fail(message: str) -> None:
     assert words is None or all(isinstance(w, str) for w in words)
 
 
-ARGS = (Arg("id", integer(1)), Arg("when", parse_date, required=False),
-        Arg("rest", text(50), required=False, rest=True))
+ARGS = (
+    Arg("id", integer(1)),
+    Arg("when", parse_date, required=False),
+    Arg("rest", text(50), required=False, rest=True),
+)
 OPTIONS = (Option("due", parse_date), Option("all", flag=True), Option("with", text(30)))
 
 
@@ -45,7 +72,12 @@ def test_bind_raises_only_argument_errors(words: list[str]) -> None:
 
 def test_quotes_keep_spaces_together() -> None:
     assert tokenize('/proposal new "食堂 饭菜" “教学 楼” 「a b」') == [
-        "/proposal", "new", "食堂 饭菜", "教学 楼", "a b"]
+        "/proposal",
+        "new",
+        "食堂 饭菜",
+        "教学 楼",
+        "a b",
+    ]
     assert tokenize('say "unclosed quote runs') == ["say", "unclosed quote runs"]
     assert command_words("／help@unionbot me") == ["help", "me"]
     assert command_words("   ") is None
@@ -57,7 +89,9 @@ def test_options_accept_chinese_dashes() -> None:
     assert str(values["due"]) == "2026-12-01"
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(message=MESSAGES)
 def test_dispatcher_always_answers_without_internal_errors(app: App, message: str) -> None:
     chat = ConsoleChat(app)
