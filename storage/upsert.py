@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
@@ -22,7 +23,11 @@ async def insert_ignore(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model).values(list(rows)).on_conflict_do_nothing(index_elements=list(conflict))
+        insert(model)
+        .values(list(rows))
+        .on_conflict_do_nothing(index_elements=list(conflict))
+        # psycopg reports no rowcount here; the rows that went in come back instead.
+        .returning(*inspect(model).primary_key)
     )
     result = await session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return len(result.all())
