@@ -22,6 +22,7 @@ from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
 from schedules.deliverer import Deliverer, Send
+from schedules.proposal_jobs import close_unrated
 from storage import identity, migrate
 from storage.db import Database
 from storage.demo import load_demo
@@ -177,6 +178,15 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             max_instances=1,
             coalesce=True,
         )
+    scheduler.add_job(
+        close_unrated,
+        "interval",
+        args=[app.database, app.settings.tz],
+        minutes=10,
+        id="close-unrated",
+        max_instances=1,
+        coalesce=True,
+    )
     scheduler.start()
     runner = web.AppRunner(app.runtime.http, access_log=None)
     await runner.setup()

@@ -35,6 +35,10 @@ async def _actor_for(store: Store, by: str | None) -> Actor:
 def register(
     main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
 ) -> None:
+    from commands import _export
+
+    _export.register(main, pass_state, prepare)
+
     @main.command()
     @pass_state
     def demo(state: Any) -> None:

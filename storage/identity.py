@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import aliased
 
-from storage import audit
+from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Identity, InviteCode, LinkAttempt, Staff, StaffRole
@@ -205,7 +205,7 @@ async def staff_ids_by_no(store: Store, staff_nos: list[str]) -> dict[str, int]:
     rows = await store.session.execute(
         select(Staff.staff_no, Staff.id).where(Staff.staff_no.in_(staff_nos))
     )
-    return {no: id_ for no, id_ in rows.tuples()}
+    return {no: id_ for no, id_ in rows}
 
 
 async def ensure_identity(
@@ -243,6 +243,7 @@ async def ensure_identity(
     await audit.record(
         store, "identity.link", "identity", identity.id, platform=platform, staff_id=staff_id
     )
+    await outbox.backfill(store, staff_id, platform, platform_user_id, address)
     return identity
 
 

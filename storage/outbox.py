@@ -86,6 +86,43 @@ async def enqueue(
     return inserted == 1
 
 
+BACKFILL_WINDOW = timedelta(days=7)
+
+
+async def backfill(
+    store: Store, staff_id: int, platform: str, platform_user_id: str, address: str | None
+) -> int:
+    """A newly linked platform gets what this person was sent lately and has not seen anywhere."""
+    since = utcnow() - BACKFILL_WINDOW
+    delivered = select(Delivery.outbox_id).where(Delivery.status == SENT)
+    missed = list(
+        await store.session.execute(
+            select(OutboxMessage.id, OutboxMessage.not_before).where(
+                OutboxMessage.recipient_id == staff_id,
+                OutboxMessage.created_at > since,
+                OutboxMessage.id.not_in(delivered),
+            )
+        )
+    )
+    return await insert_ignore(
+        store.session,
+        Delivery,
+        [
+            {
+                "outbox_id": row.id,
+                "platform": platform,
+                "platform_user_id": platform_user_id,
+                "address": address,
+                "status": PENDING,
+                "attempts": 0,
+                "due_at": row.not_before,
+            }
+            for row in missed
+        ],
+        conflict=("outbox_id", "platform", "platform_user_id"),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryJob:
     delivery_id: int
@@ -198,4 +235,4 @@ async def counts_by_status(store: Store) -> dict[str, int]:
     rows = await store.session.execute(
         select(Delivery.status, func.count()).group_by(Delivery.status)
     )
-    return {status: count for status, count in rows.tuples()}
+    return {status: count for status, count in rows}

@@ -15,3 +15,10 @@ def unionbot(url: str, *args: str, input: str | None = None) -> Result:
         input=input,
         catch_exceptions=False,
     )
+
+
+async def unionbot_async(url: str, *args: str, input: str | None = None) -> Result:
+    """The CLI runs its own event loop: from an async test it goes to a thread."""
+    import asyncio
+
+    return await asyncio.to_thread(unionbot, url, *args, input=input)

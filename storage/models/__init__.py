@@ -4,11 +4,13 @@ from storage.models.audit import AuditEntry
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.outbox import Delivery, OutboxMessage
+from storage.models.proposals import CongressSession, Proposal, ProposalEvent, ProposalPerson
 from storage.models.staff import EmploymentType, Staff, StaffRole
 
 __all__ = [
     "AuditEntry",
     "ChoiceToken",
+    "CongressSession",
     "Delivery",
     "EmploymentType",
     "Identity",
@@ -16,6 +18,9 @@ __all__ = [
     "LinkAttempt",
     "OutboxMessage",
     "ProcessedEvent",
+    "Proposal",
+    "ProposalEvent",
+    "ProposalPerson",
     "Staff",
     "StaffRole",
 ]

@@ -1,0 +1,565 @@
+"""Filing and following proposals: drafts, seconding, submission, rating, lists and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.args import Arg, Option, choice, integer, text
+from bot.errors import UserError
+from bot.forms import Form, FormField, StartForm
+from bot.permissions import LINKED, roles
+from bot.registry import Area
+from bot.replies import Choice, Reply
+from commands._backend import Ctx, staff_of
+from commands._proposals import (
+    OVERSEERS,
+    departments,
+    domain_errors,
+    is_overseer,
+    line,
+    listing,
+    rules,
+    status_label,
+    today,
+    visible,
+)
+from storage.models import Proposal
+from storage.proposals import notify, service
+from storage.proposals.rules import DEFAULT_CATEGORIES
+from storage.proposals.state import Status
+
+area = Area("proposals")
+
+PROPOSAL_ID = Arg("id", integer(1), metavar="ID")
+FORM = "proposal"
+SATISFACTION_WORDS = {
+    "satisfied": "satisfied",
+    "满意": "satisfied",
+    "basic": "basic",
+    "基本满意": "basic",
+    "unsatisfied": "unsatisfied",
+    "不满意": "unsatisfied",
+}
+SCOPES = {
+    "mine": "mine",
+    "我的": "mine",
+    "seconding": "seconding",
+    "附议": "seconding",
+    "to-review": "to-review",
+    "待审": "to-review",
+    "assigned-to-me": "assigned-to-me",
+    "待办": "assigned-to-me",
+    "overdue": "overdue",
+    "超期": "overdue",
+    "all": "all",
+    "全部": "all",
+}
+STATUS_WORDS = {status.value: status.value for status in Status}
+
+
+async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, Any]) -> Reply:
+    staff = staff_of(ctx)
+    if values["category"] not in rules(ctx).categories:
+        raise UserError("proposals.error.category")
+    if len(values["title"]) > rules(ctx).title_max:
+        raise UserError(
+            "bot.invalid.too_long", max=rules(ctx).title_max, length=len(values["title"])
+        )
+    proposal_id = form_context.get("edit")
+    try:
+        if proposal_id:
+            proposal = await service.get(ctx.services, int(proposal_id))
+            await service.edit(ctx.services, proposal, staff.id, values)
+            return draft_reply(ctx, proposal, ctx.t("proposals.saved_edit", id=proposal.id))
+        proposal = await service.create(
+            ctx.services,
+            proposer_id=staff.id,
+            is_delegate=staff.delegate,
+            today=today(ctx),
+            fields=values,
+        )
+    except service.ProposalError as exc:
+        raise UserError(exc.key, **exc.params) from None
+    return draft_reply(ctx, proposal, ctx.t("proposals.saved_new", id=proposal.id))
+
+
+area.form(
+    Form(
+        name=FORM,
+        title_key="proposals.form.title",
+        fields=(
+            FormField(
+                "title",
+                "proposals.form.field_title",
+                text(60),
+                hint_key="proposals.form.hint_title",
+            ),
+            FormField("reasons", "proposals.form.field_reasons", text(4000), multiline=True),
+            FormField("measures", "proposals.form.field_measures", text(4000), multiline=True),
+            FormField(
+                "category",
+                "proposals.form.field_category",
+                choices=tuple((c, f"proposals.category.{c}") for c in DEFAULT_CATEGORIES),
+            ),
+            FormField("department", "proposals.form.field_department", text(100), required=False),
+        ),
+        on_submit=save_form,
+    )
+)
+
+
+def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
+    choices = [Choice(ctx.t("proposals.button.show"), f"/proposal show {proposal.id}")]
+    if proposal.kind == "proposal":
+        choices.append(
+            Choice(ctx.t("proposals.button.submit"), f"/proposal submit {proposal.id}", "primary")
+        )
+        footer = ctx.t("proposals.next_invite", id=proposal.id, n=rules(ctx).seconders_required)
+    else:
+        choices.append(
+            Choice(ctx.t("proposals.button.submit"), f"/proposal submit {proposal.id}", "primary")
+        )
+        footer = ctx.t("proposals.next_submit_suggestion", id=proposal.id)
+    return Reply(text=text_, items=[line(ctx, proposal)], choices=choices, footer=footer)
+
+
+@area.command("proposal new", aliases=["提案 新建", "提案 新增"], permission=LINKED)
+@domain_errors
+async def new(ctx: Ctx) -> StartForm:
+    staff = staff_of(ctx)
+    session = await service.current_session(ctx.services)
+    if not staff.delegate:
+        intro = Reply(text=ctx.t("proposals.will_be_suggestion_not_delegate"))
+    elif not service.window_open(session, today(ctx)):
+        intro = Reply(text=ctx.t("proposals.will_be_suggestion_window"))
+    else:
+        intro = Reply(
+            text=ctx.t("proposals.will_be_proposal", session=session.name if session else "")
+        )
+    return StartForm(FORM, intro=intro)
+
+
+@area.command("proposal edit", aliases=["提案 修改"], args=[PROPOSAL_ID])
+@domain_errors
+async def edit(ctx: Ctx) -> StartForm:
+    proposal = await visible(ctx, ctx.args["id"])
+    if proposal.proposer_id != ctx.user.id:
+        raise UserError("proposals.error.not_yours", id=proposal.id)
+    if proposal.status not in (Status.DRAFT, Status.SECONDING):
+        raise UserError("proposals.error.only_drafts", id=proposal.id)
+    initial = {
+        "title": proposal.title,
+        "reasons": proposal.reasons,
+        "measures": proposal.measures,
+        "category": proposal.category,
+        "department": proposal.suggested_department or "",
+    }
+    return StartForm(FORM, initial=initial, context={"edit": proposal.id})
+
+
+@area.command("proposal delete", aliases=["提案 删除"], args=[PROPOSAL_ID])
+@domain_errors
+async def delete(ctx: Ctx) -> Reply:
+    proposal = await visible(ctx, ctx.args["id"])
+    await service.delete_draft(ctx.services, proposal, ctx.user.id)
+    return Reply(text=ctx.t("proposals.deleted", id=ctx.args["id"]))
+
+
+@area.command("proposal show", aliases=["提案 查看", "提案 详情"], args=[PROPOSAL_ID])
+@domain_errors
+async def show(ctx: Ctx) -> Reply:
+    proposal = await visible(ctx, ctx.args["id"])
+    everyone = await service.people(ctx.services, proposal.id)
+    names = ctx.join
+    fields = [
+        (ctx.t("proposals.field.status"), status_label(ctx, proposal)),
+        (ctx.t("proposals.field.kind"), ctx.t(f"proposals.kind.{proposal.kind}")),
+        (ctx.t("proposals.field.category"), ctx.t(f"proposals.category.{proposal.category}")),
+        (
+            ctx.t("proposals.field.proposers"),
+            names([p.name for p in service.proposers(everyone)])
+            + (ctx.paren(proposal.joint_delegation) if proposal.joint_delegation else ""),
+        ),
+    ]
+    if proposal.kind == "proposal":
+        invited = [p for p in everyone if p.role == "seconder"]
+        fields.append(
+            (
+                ctx.t("proposals.field.seconders"),
+                names(
+                    [f"{p.name}{ctx.paren(ctx.t(f'proposals.answer.{p.answer}'))}" for p in invited]
+                )
+                or "—",
+            )
+        )
+    if proposal.case_no:
+        fields.insert(0, (ctx.t("proposals.field.case_no"), proposal.case_no))
+    if proposal.suggested_department:
+        fields.append((ctx.t("proposals.field.suggested"), proposal.suggested_department))
+    if proposal.lead_department:
+        fields.append((ctx.t("proposals.field.lead"), proposal.lead_department))
+        if proposal.supporting_departments:
+            fields.append(
+                (ctx.t("proposals.field.supporting"), names(list(proposal.supporting_departments)))
+            )
+        fields.append((ctx.t("proposals.field.due"), ctx.day(proposal.due_date)))
+    if proposal.review_note:
+        fields.append((ctx.t("proposals.field.review_note"), proposal.review_note))
+    if proposal.reply_text:
+        fields.append(
+            (
+                ctx.t("proposals.field.reply"),
+                f"{ctx.t(f'proposals.grade.{proposal.reply_grade}')}：{proposal.reply_text}",
+            )
+        )
+    if proposal.satisfaction:
+        rating = ctx.t(f"proposals.satisfaction.{proposal.satisfaction}")
+        if proposal.rating_comment:
+            rating += ctx.paren(proposal.rating_comment)
+        fields.append((ctx.t("proposals.field.rating"), rating))
+    history = [
+        f"{ctx.when(event.at)} {name or ctx.t('proposals.system')}: "
+        f"{ctx.t(f'proposals.action.{event.action}')}"
+        + (f" → {ctx.t(f'proposals.status.{event.to_status}')}" if event.to_status else "")
+        for event, name in await service.history(ctx.services, proposal.id)
+    ]
+    body = (
+        f"{ctx.t('proposals.form.field_reasons')}\n{proposal.reasons or '—'}\n\n"
+        f"{ctx.t('proposals.form.field_measures')}\n{proposal.measures or '—'}"
+    )
+    return Reply(
+        title=f"#{proposal.id} {proposal.title}",
+        text=body,
+        fields=fields,
+        items=[ctx.t("proposals.history"), *history],
+        choices=actions_for(ctx, proposal),
+    )
+
+
+def actions_for(ctx: Ctx, proposal: Proposal) -> list[Choice]:
+    """Buttons for what the caller can do next with this proposal."""
+    pid = proposal.id
+    mine = proposal.proposer_id == ctx.user.id
+    choices: list[Choice] = []
+    if mine and proposal.status in (Status.DRAFT, Status.SECONDING):
+        choices.append(
+            Choice(ctx.t("proposals.button.submit"), f"/proposal submit {pid}", "primary")
+        )
+    if mine and proposal.status == Status.ANSWERED:
+        choices += rating_choices(ctx, pid)
+    if ctx.user.has("committee") and proposal.status == Status.SUBMITTED:
+        choices.append(Choice(ctx.t("proposals.button.accept"), f"/review {pid} accept", "primary"))
+    return choices
+
+
+def rating_choices(ctx: Ctx, proposal_id: int) -> list[Choice]:
+    return [
+        Choice(
+            ctx.t(f"proposals.satisfaction.{s}"),
+            f"/proposal rate {proposal_id} {s}",
+            "danger" if s == "unsatisfied" else "primary" if s == "satisfied" else "default",
+        )
+        for s in ("satisfied", "basic", "unsatisfied")
+    ]
+
+
+@area.command(
+    "proposal invite",
+    aliases=["提案 邀请附议"],
+    args=[PROPOSAL_ID, Arg("staff_nos", text(32), variadic=True, metavar="STAFF_NO")],
+)
+@domain_errors
+async def invite(ctx: Ctx) -> Reply:
+    proposal = await visible(ctx, ctx.args["id"])
+    invited, refused = await service.invite(
+        ctx.services, proposal, ctx.user.id, ctx.args["staff_nos"]
+    )
+    if invited:
+        await notify.tell(
+            ctx.services,
+            proposal,
+            f"invite:{proposal.updated_at.timestamp():.0f}",
+            [p.staff_id for p in invited],
+            why="invited",
+            proposer=ctx.user.name,
+            choices=[
+                ["proposals.button.second", f"/proposal second {proposal.id}"],
+                ["proposals.button.decline", f"/proposal decline {proposal.id}"],
+            ],
+        )
+    items = [ctx.t("proposals.invited", name=p.name, staff_no=p.staff_no) for p in invited]
+    for entry in refused:
+        staff_no, why = entry.split(":", 1)
+        items.append(ctx.t(f"proposals.invite_refused.{why}", staff_no=staff_no))
+    return Reply(
+        text=ctx.t("proposals.invite_done", id=proposal.id, count=len(invited)),
+        items=items,
+        error=not invited,
+    )
+
+
+async def _answer(ctx: Ctx, answer: str) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    await service.answer_seconding(ctx.services, proposal, ctx.user.id, answer)
+    if answer == "accepted":
+        await notify.tell(
+            ctx.services,
+            proposal,
+            f"seconded:{ctx.user.id}",
+            [proposal.proposer_id],
+            why="proposer",
+            who=ctx.user.name,
+        )
+    return Reply(text=ctx.t(f"proposals.second_{answer}", id=proposal.id, title=proposal.title))
+
+
+@area.command(
+    "proposal second",
+    aliases=["提案 附议", "附议"],
+    args=[PROPOSAL_ID],
+    permission=roles("delegate"),
+)
+@domain_errors
+async def second(ctx: Ctx) -> Reply:
+    return await _answer(ctx, "accepted")
+
+
+@area.command(
+    "proposal decline",
+    aliases=["提案 谢绝附议", "谢绝附议"],
+    args=[PROPOSAL_ID],
+    permission=roles("delegate"),
+)
+@domain_errors
+async def decline(ctx: Ctx) -> Reply:
+    return await _answer(ctx, "declined")
+
+
+@area.command(
+    "proposal unsecond",
+    aliases=["提案 撤回附议", "撤回附议"],
+    args=[PROPOSAL_ID],
+    permission=roles("delegate"),
+)
+@domain_errors
+async def unsecond(ctx: Ctx) -> Reply:
+    return await _answer(ctx, "withdrawn")
+
+
+@area.command("proposal joint", aliases=["提案 联名"], args=[PROPOSAL_ID], permission=roles("head"))
+@domain_errors
+async def joint(ctx: Ctx) -> Reply:
+    staff = staff_of(ctx)
+    if not staff.delegation or not ctx.user.has("head", staff.delegation):
+        raise UserError("proposals.error.not_head")
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    count = await service.file_jointly(ctx.services, proposal, ctx.user.id, staff.delegation)
+    return Reply(
+        text=ctx.t("proposals.joint_done", id=proposal.id, delegation=staff.delegation, count=count)
+    )
+
+
+@area.command("proposal submit", aliases=["提案 提交"], args=[PROPOSAL_ID])
+@domain_errors
+async def submit(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    await service.submit(ctx.services, proposal, ctx.user.id, rules(ctx))
+    committee = await service.staff_with_role(ctx.services, "committee")
+    await notify.tell(
+        ctx.services,
+        proposal,
+        "submitted",
+        committee,
+        why="committee",
+        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+    )
+    return Reply(text=ctx.t("proposals.submitted", id=proposal.id, title=proposal.title))
+
+
+@area.command("proposal withdraw", aliases=["提案 撤回"], args=[PROPOSAL_ID])
+@domain_errors
+async def withdraw(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    await service.withdraw(ctx.services, proposal, ctx.user.id)
+    return Reply(text=ctx.t("proposals.withdrawn", id=proposal.id))
+
+
+@area.command(
+    "proposal rate",
+    aliases=["提案 评价", "评价"],
+    args=[
+        PROPOSAL_ID,
+        Arg("satisfaction", choice(SATISFACTION_WORDS)),
+        Arg("comment", text(1000), required=False, rest=True),
+    ],
+)
+@domain_errors
+async def rate(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    satisfaction, comment = ctx.args["satisfaction"], ctx.args["comment"]
+    if satisfaction == "unsatisfied" and not comment:
+        raise UserError("proposals.error.comment_needed")
+    after = await service.rate(ctx.services, proposal, ctx.user.id, satisfaction, comment)
+    if after == Status.REOPENED:
+        handlers = await service.handlers_of(ctx.services, [proposal.lead_department or ""])
+        await notify.tell(
+            ctx.services,
+            proposal,
+            f"sent_back:{proposal.rounds}",
+            handlers,
+            why="handler",
+            comment=comment or "",
+            choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+        )
+        overseers = await service.staff_with_role(ctx.services, "committee")
+        await notify.tell(
+            ctx.services,
+            proposal,
+            f"sent_back_committee:{proposal.rounds}",
+            overseers,
+            why="committee",
+            comment=comment or "",
+        )
+    return Reply(
+        text=ctx.t(
+            f"proposals.rated_{'reopened' if after == Status.REOPENED else 'closed'}",
+            id=proposal.id,
+        )
+    )
+
+
+@area.command(
+    "proposal list",
+    aliases=["提案 列表"],
+    args=[Arg("scope", choice(SCOPES), required=False)],
+    options=[
+        Option("status", choice(STATUS_WORDS), metavar="STATUS"),
+        Option("category", text(32), metavar="CATEGORY"),
+    ],
+)
+@domain_errors
+async def list_(ctx: Ctx) -> Reply:
+    scope = ctx.args["scope"] or "all"
+    if scope in ("to-review",) and not ctx.user.has("committee"):
+        raise UserError("proposals.error.scope_role", scope=scope, role=ctx.t("role.committee"))
+    if scope == "overdue" and not is_overseer(ctx):
+        raise UserError(
+            "proposals.error.scope_role",
+            scope=scope,
+            role=ctx.join([ctx.t(f"role.{r}") for r in OVERSEERS]),
+        )
+    found = await service.list_for(
+        ctx.services,
+        scope=scope,
+        staff_id=ctx.user.id,
+        overseer=is_overseer(ctx),
+        departments=departments(ctx),
+        today=today(ctx),
+        status=ctx.args["status"],
+        category=ctx.args["category"],
+    )
+    return listing(ctx, ctx.t(f"proposals.list_title.{scope}"), found)
+
+
+@area.command(
+    "proposal search",
+    aliases=["提案 搜索", "搜索提案"],
+    args=[Arg("words", text(100), variadic=True, metavar="WORDS")],
+)
+@domain_errors
+async def search(ctx: Ctx) -> Reply:
+    words = ctx.args["words"]
+    found = await service.list_for(
+        ctx.services,
+        scope="all",
+        staff_id=ctx.user.id,
+        overseer=is_overseer(ctx),
+        departments=departments(ctx),
+        today=today(ctx),
+        words=words,
+    )
+    return listing(ctx, ctx.t("proposals.search_title", words=" ".join(words)), found)
+
+
+@area.command("proposal overdue", aliases=["提案 超期"], permission=roles(*OVERSEERS))
+@domain_errors
+async def overdue(ctx: Ctx) -> Reply:
+    found = await service.overdue(ctx.services, today(ctx))
+    reply = listing(ctx, ctx.t("proposals.list_title.overdue"), found)
+    reply.choices = [
+        Choice(ctx.t("proposals.button.urge", id=p.id), f"/proposal urge {p.id}") for p in found[:5]
+    ]
+    return reply
+
+
+@area.command(
+    "proposal urge", aliases=["提案 督办", "督办"], args=[PROPOSAL_ID], permission=roles(*OVERSEERS)
+)
+@domain_errors
+async def urge(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    count = await service.urge(ctx.services, proposal, today(ctx))
+    handlers = await service.handlers_of(ctx.services, [proposal.lead_department or ""])
+    await notify.tell(
+        ctx.services,
+        proposal,
+        f"urged:{count}",
+        handlers,
+        why="handler",
+        count=count,
+        by=ctx.user.name,
+        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+    )
+    return Reply(
+        text=ctx.t(
+            "proposals.urged",
+            id=proposal.id,
+            department=proposal.lead_department,
+            count=count,
+            handlers=len(handlers),
+        )
+    )
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+@area.command(
+    "proposal stats",
+    aliases=["提案 统计"],
+    args=[Arg("session", text(100), required=False, rest=True, metavar="SESSION")],
+)
+@domain_errors
+async def stats(ctx: Ctx) -> Reply:
+    name = ctx.args["session"]
+    session = (
+        await service.session_by_name(ctx.services, name)
+        if name
+        else await service.current_session(ctx.services)
+    )
+    if name and session is None:
+        raise UserError("proposals.error.no_session", name=name)
+    figures = await service.stats(ctx.services, session.id if session else None, today(ctx), ctx.tz)
+    fields = [
+        (ctx.t("proposals.stats.total"), str(figures.total)),
+        (ctx.t("proposals.stats.acceptance"), percent(figures.acceptance_rate)),
+        (ctx.t("proposals.stats.on_time"), percent(figures.on_time_rate)),
+        (ctx.t("proposals.stats.satisfaction"), percent(figures.satisfaction_rate)),
+    ]
+    items = [ctx.t("proposals.stats.by_status")]
+    items += [
+        f"    {ctx.t(f'proposals.status.{k}')}: {v}" for k, v in sorted(figures.by_status.items())
+    ]
+    items.append(ctx.t("proposals.stats.by_category"))
+    items += [
+        f"    {ctx.t(f'proposals.category.{k}')}: {v}"
+        for k, v in sorted(figures.by_category.items())
+    ]
+    if figures.by_department:
+        items.append(ctx.t("proposals.stats.by_department"))
+        items += [f"    {k}: {v}" for k, v in sorted(figures.by_department.items())]
+    title = ctx.t(
+        "proposals.stats.title", session=session.name if session else ctx.t("proposals.all")
+    )
+    return Reply(title=title, fields=fields, items=items)

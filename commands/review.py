@@ -1,0 +1,176 @@
+"""The committee's review (审查), assignment to departments (交办) and their replies (答复)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.args import Arg, Option, choice, integer, parse_date, text
+from bot.errors import UserError
+from bot.permissions import require, roles
+from bot.registry import Area
+from bot.replies import Reply
+from commands._backend import Ctx
+from commands._proposals import OVERSEERS, domain_errors, rules, today
+from storage.proposals import notify, service
+
+area = Area("review")
+
+PROPOSAL_ID = Arg("id", integer(1), metavar="ID")
+DECISIONS = {
+    "accept": "accept",
+    "立案": "accept",
+    "reject": "reject",
+    "不予立案": "reject",
+    "merge": "merge",
+    "并案": "merge",
+    "convert": "convert",
+    "转为意见建议": "convert",
+    "转意见建议": "convert",
+}
+GRADES = {g: g for g in service.GRADES} | {g.lower(): g for g in service.GRADES}
+
+
+@area.command(
+    "review",
+    aliases=["审查"],
+    permission=roles("committee"),
+    args=[
+        PROPOSAL_ID,
+        Arg("decision", choice(DECISIONS)),
+        Arg("detail", text(1000), required=False, rest=True, metavar="REASON|TARGET_ID"),
+    ],
+)
+@domain_errors
+async def review(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    decision, detail = ctx.args["decision"], ctx.args["detail"]
+    proposers = [
+        p.staff_id for p in service.proposers(await service.people(ctx.services, proposal.id))
+    ]
+    if decision == "accept":
+        case_no = await service.accept(ctx.services, proposal, today(ctx))
+        text_ = ctx.t("review.accepted", id=proposal.id, case_no=case_no)
+    elif decision == "reject":
+        if not detail:
+            raise UserError("review.reason_needed")
+        await service.reject(ctx.services, proposal, detail)
+        text_ = ctx.t("review.rejected", id=proposal.id)
+    elif decision == "merge":
+        try:
+            target_id = integer(1)(detail or "")
+        except ValueError:
+            raise UserError("review.target_needed") from None
+        target = await service.get(ctx.services, target_id)
+        added = await service.merge(ctx.services, proposal, target)
+        text_ = ctx.t("review.merged", id=proposal.id, target=target.id, count=len(added))
+    else:
+        await service.convert(ctx.services, proposal)
+        text_ = ctx.t("review.converted", id=proposal.id)
+    await notify.tell(
+        ctx.services,
+        proposal,
+        f"reviewed:{decision}",
+        proposers,
+        why="proposer",
+        decision=ctx.t(f"review.decision.{decision}"),
+        note=detail or "",
+    )
+    return Reply(text=text_)
+
+
+@area.command(
+    "assign",
+    aliases=["交办"],
+    permission=roles(*OVERSEERS),
+    args=[PROPOSAL_ID, Arg("lead", text(100), metavar="LEAD_DEPARTMENT")],
+    options=[
+        Option("with", text(500), metavar="DEPT,..."),
+        Option("due", parse_date, metavar="DATE"),
+    ],
+)
+@domain_errors
+async def assign(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    lead: str = ctx.args["lead"]
+    supporting = [
+        d.strip() for d in (ctx.args["with"] or "").replace("，", ",").split(",") if d.strip()
+    ]
+    known = await service.known_departments(ctx.services)
+    unknown = [d for d in [lead, *supporting] if d not in known]
+    if unknown:
+        raise UserError(
+            "review.unknown_department",
+            departments=ctx.join(unknown),
+            known=ctx.join(sorted(known)),
+        )
+    due = ctx.args["due"] or today(ctx) + timedelta(days=rules(ctx).reply_days)
+    if due < today(ctx):
+        raise UserError("review.due_in_past")
+    await service.assign(ctx.services, proposal, lead, supporting, due)
+    handlers = await service.handlers_of(ctx.services, [lead, *supporting])
+    await notify.tell(
+        ctx.services,
+        proposal,
+        "assigned",
+        handlers,
+        why="handler",
+        lead=lead,
+        supporting=ctx.join(supporting) or "—",
+        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+    )
+    without = [d for d in [lead, *supporting] if not await service.handlers_of(ctx.services, [d])]
+    reply = Reply(
+        text=ctx.t(
+            "review.assigned", id=proposal.id, lead=lead, due=ctx.day(due), handlers=len(handlers)
+        )
+    )
+    if without:
+        reply.footer = ctx.t("review.no_handlers", departments=ctx.join(without))
+    return reply
+
+
+@area.command(
+    "reply",
+    aliases=["答复"],
+    permission=roles("handler"),
+    args=[
+        PROPOSAL_ID,
+        Arg("grade", choice(GRADES), metavar="A|B|C|D"),
+        Arg("text", text(4000), rest=True, metavar="TEXT"),
+    ],
+)
+@domain_errors
+async def reply(ctx: Ctx) -> Reply:
+    proposal = await service.get(ctx.services, ctx.args["id"])
+    if not proposal.lead_department:
+        raise UserError("review.not_assigned", id=proposal.id)
+    require(ctx.user, "handler", scope=proposal.lead_department)
+    await service.reply(
+        ctx.services, proposal, ctx.args["grade"], ctx.args["text"], rules(ctx), today(ctx)
+    )
+    everyone = await service.people(ctx.services, proposal.id)
+    occasion = f"reply:{proposal.rounds}"
+    await notify.tell(
+        ctx.services,
+        proposal,
+        occasion,
+        [p.staff_id for p in service.proposers(everyone)],
+        why="proposer",
+        grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
+        department=proposal.lead_department,
+        rating_due=proposal.rating_due.isoformat() if proposal.rating_due else "—",
+        choices=[
+            [f"proposals.satisfaction.{s}", f"/proposal rate {proposal.id} {s}"]
+            for s in ("satisfied", "basic", "unsatisfied")
+        ],
+    )
+    await notify.tell(
+        ctx.services,
+        proposal,
+        f"reply_seconder:{proposal.rounds}",
+        [p.staff_id for p in service.seconders(everyone)],
+        why="seconder",
+        grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
+        department=proposal.lead_department,
+    )
+    return Reply(text=ctx.t("review.replied", id=proposal.id))

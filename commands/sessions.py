@@ -1,0 +1,59 @@
+"""Congress sessions (届次) and their proposal collection window (征集)."""
+
+from __future__ import annotations
+
+from bot.args import Arg, Option, parse_date, text
+from bot.errors import UserError
+from bot.permissions import LINKED, roles
+from bot.registry import Area
+from bot.replies import Reply
+from commands._backend import Ctx
+from commands._proposals import domain_errors, today
+from storage.proposals import service
+
+area = Area("sessions")
+
+
+@area.command(
+    "session open",
+    aliases=["届次 开启", "征集 开启"],
+    permission=roles("officer"),
+    args=[Arg("name", text(100), rest=True, metavar="NAME")],
+    options=[Option("from", parse_date, metavar="DATE"), Option("to", parse_date, metavar="DATE")],
+)
+@domain_errors
+async def open_(ctx: Ctx) -> Reply:
+    opens_on = ctx.args["from"] or today(ctx)
+    closes_on = ctx.args["to"]
+    if closes_on is None:
+        raise UserError("bot.arg.missing", arg="--to DATE")
+    session = await service.open_session(ctx.services, ctx.args["name"], opens_on, closes_on)
+    return Reply(
+        text=ctx.t(
+            "sessions.opened", name=session.name, opens=ctx.day(opens_on), closes=ctx.day(closes_on)
+        )
+    )
+
+
+@area.command("session close", aliases=["届次 关闭", "征集 关闭"], permission=roles("officer"))
+@domain_errors
+async def close(ctx: Ctx) -> Reply:
+    session = await service.close_session(ctx.services)
+    return Reply(text=ctx.t("sessions.closed", name=session.name))
+
+
+@area.command("session", aliases=["届次"], permission=LINKED)
+@domain_errors
+async def current(ctx: Ctx) -> Reply:
+    session = await service.current_session(ctx.services)
+    if session is None:
+        return Reply(text=ctx.t("sessions.none"))
+    state = "open" if service.window_open(session, today(ctx)) else "closed"
+    return Reply(
+        title=session.name,
+        text=ctx.t(
+            f"sessions.window_{state}",
+            opens=ctx.day(session.opens_on),
+            closes=ctx.day(session.closes_on),
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Proposals to the staff congress: the state machine, the services and who is told what."""
