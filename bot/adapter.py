@@ -12,7 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -27,14 +27,42 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "unionbot.adapters"
 
 
+class PlatformStore(Protocol):
+    """What adapters need from the shared store, so that several instances agree.
+
+    The composition root implements it on the application's database; adapters
+    never see the store itself.
+    """
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        """True the first time any instance sees this event (retries and replays: False)."""
+
+    async def token_for(self, command: str) -> str:
+        """A short key for a button's command (Telegram's callback_data holds 64 bytes)."""
+
+    async def command_for(self, token: str) -> str | None: ...
+
+    async def acquire_lease(self, name: str, holder: str, seconds: float) -> bool:
+        """Take or renew a named lease; False while another holder's is running."""
+
+    async def release_lease(self, name: str, holder: str) -> None: ...
+
+    async def link_by_email(
+        self, platform: str, user_id: str, email: str, display_name: str
+    ) -> bool:
+        """Link a platform account whose verified email is on the roster; True if linked."""
+
+
 @dataclass
 class Runtime:
-    """What every adapter is given: settings, the dispatcher, the catalogue, the HTTP app."""
+    """What every adapter is given: settings, the dispatcher, the catalogue, the HTTP app,
+    and the shared store's platform services."""
 
     settings: Settings
     dispatcher: Dispatcher[Any]
     catalog: Catalog
     http: web.Application | None = None
+    store: PlatformStore | None = None
 
 
 class Adapter(ABC):

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from bot.registry import Registry
 from commands._backend import StoreBackend
 from schedules.deliverer import Deliverer, Send
 from schedules.proposal_jobs import close_unrated
-from storage import identity, migrate
+from storage import events, identity, leases, migrate
 from storage.db import Database
 from storage.demo import load_demo
 from storage.models import Staff
@@ -58,12 +59,54 @@ class App:
         await self.database.dispose()
 
 
+class StorePlatformServices:
+    """`bot.adapter.PlatformStore` on the application's database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def first_time(self, platform: str, event_id: str) -> bool:
+        async with self.database.session() as session:
+            return await events.first_time(Store(session), platform, event_id)
+
+    async def token_for(self, command: str) -> str:
+        async with self.database.session() as session:
+            return await events.token_for(Store(session), command)
+
+    async def command_for(self, token: str) -> str | None:
+        async with self.database.session() as session:
+            return await events.command_for(Store(session), token)
+
+    async def acquire_lease(self, name: str, holder: str, seconds: float) -> bool:
+        async with self.database.session() as session:
+            return await leases.acquire(Store(session), name, holder, timedelta(seconds=seconds))
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        async with self.database.session() as session:
+            await leases.release(Store(session), name, holder)
+
+    async def link_by_email(
+        self, platform: str, user_id: str, email: str, display_name: str
+    ) -> bool:
+        async with self.database.session() as session:
+            store = Store(session, Actor(None, platform, "email"))
+            view = await identity.link_by_email(
+                store, platform, user_id, email, display_name=display_name
+            )
+            return view is not None
+
+
 def build(settings: Settings) -> App:
     database = Database(settings.database_url)
     catalog = build_catalog()
     registry = commands.build_registry()
     dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)
-    runtime = Runtime(settings=settings, dispatcher=dispatcher, catalog=catalog)
+    runtime = Runtime(
+        settings=settings,
+        dispatcher=dispatcher,
+        catalog=catalog,
+        store=StorePlatformServices(database),
+    )
     return App(settings, database, catalog, registry, dispatcher, runtime)
 
 

@@ -24,7 +24,9 @@ async def test_wrong_argument_shows_usage(conversation: Chat) -> None:
 
 
 async def test_a_proposal_from_draft_to_review(conversation: Chat) -> None:
-    opened = await conversation.say("O4001", '/session open "第五届第三次" --from 2026-01-01 --to 2099-12-31')
+    opened = await conversation.say(
+        "O4001", '/session open "第五届第三次" --from 2026-01-01 --to 2099-12-31'
+    )
     assert not opened.error, opened.text
     await conversation.say("D2001", "/proposal new")
     for answer in ("食堂价格", "价格上涨", "公示成本", "3", "-"):

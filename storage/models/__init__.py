@@ -4,17 +4,20 @@ from storage.models.audit import AuditEntry
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.outbox import Delivery, OutboxMessage
+from storage.models.platform import ChatGroup, Lease
 from storage.models.proposals import CongressSession, Proposal, ProposalEvent, ProposalPerson
 from storage.models.staff import EmploymentType, Staff, StaffRole
 
 __all__ = [
     "AuditEntry",
+    "ChatGroup",
     "ChoiceToken",
     "CongressSession",
     "Delivery",
     "EmploymentType",
     "Identity",
     "InviteCode",
+    "Lease",
     "LinkAttempt",
     "OutboxMessage",
     "ProcessedEvent",

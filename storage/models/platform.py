@@ -1,0 +1,37 @@
+"""What chat platforms need from the shared store: leases between instances, registered groups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base
+from storage.types import UTCDateTime
+
+
+class Lease(Base):
+    """A named job that only one instance may do at a time (a Telegram poller), until expiry."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ChatGroup(Base):
+    """A group chat registered by an officer as a sub-union's or a delegation's group."""
+
+    __tablename__ = "chat_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    chat_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # sub_union | delegation
+    scope: Mapped[str] = mapped_column(String(100))
+    registered_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
