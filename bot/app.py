@@ -90,6 +90,8 @@ class StorePlatformServices:
     ) -> bool:
         async with self.database.session() as session:
             store = Store(session, Actor(None, platform, "email"))
+            if await identity.lookup(store, platform, user_id) is not None:
+                return True  # already linked (perhaps by a code): an email never re-links
             view = await identity.link_by_email(
                 store, platform, user_id, email, display_name=display_name
             )

@@ -10,6 +10,7 @@ from bot.config import Settings
 from storage.demo import load_demo
 from storage.store import Actor, Store
 from tests.dbs import PostgresSchema, SqliteTemplate, postgres_base_url
+from tests.drivers.slack import slack_driver
 from tests.drivers.telegram import telegram_driver
 from tests.harness import Chat, ConsoleChat, DriverFactory, console_driver
 
@@ -88,7 +89,11 @@ def chat(app: App) -> ConsoleChat:
 # Conversation tests that must pass on every adapter take the `conversation` fixture.
 # An adapter's tests register a driver here: name -> async context manager factory
 # that, given the App, yields an object with the `tests.harness.Chat` methods.
-DRIVERS: dict[str, DriverFactory] = {"console": console_driver, "telegram": telegram_driver}
+DRIVERS: dict[str, DriverFactory] = {
+    "console": console_driver,
+    "slack": slack_driver,
+    "telegram": telegram_driver,
+}
 
 
 @pytest.fixture(params=sorted(DRIVERS))

@@ -1,0 +1,413 @@
+"""Slack through slack-bolt's AsyncApp: DMs, mentions, `/union`, buttons and modals.
+
+HTTP mode serves `POST /slack/events` on the bot's own aiohttp server (bolt checks
+the signature and refuses stale or forged requests with 401); Socket Mode connects
+out with the app token. Either way each event is handled once across instances
+(deduplicated on its event id, or its trigger id, in the shared store), the ack
+goes out first, and the work runs after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any, ClassVar
+
+from aiohttp import web
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapter import Adapter, PlatformStore, Runtime
+from bot.adapters.slack.render import (
+    ACTION_PREFIX,
+    blocks,
+    fallback_text,
+    modal,
+    submitted_values,
+)
+from bot.config import Settings
+from bot.delivery import Recipient, SendResult
+from bot.dispatcher import Outcome
+from bot.events import ChatKind, IncomingMessage, Sender
+from bot.logsafe import redact_in_logs
+from bot.replies import Reply
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+DEFAULT_API = "https://slack.com/api/"
+FATAL_AUTH = {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "token_expired"}
+GONE_FOR_GOOD = {
+    "user_not_found",
+    "user_disabled",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "is_archived",
+    "not_in_channel",
+    *FATAL_AUTH,
+}
+MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+
+
+class SlackConfigError(RuntimeError):
+    """The settings cannot work: no mode configured, or a token Slack rejects."""
+
+
+class SlackAdapter(Adapter):
+    platform: ClassVar[str] = PLATFORM
+
+    @classmethod
+    def is_configured(cls, settings: Settings) -> bool:
+        return bool(settings.value("SLACK_BOT_TOKEN"))
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        settings = runtime.settings
+        if runtime.store is None:
+            raise SlackConfigError("the Slack adapter needs the shared store")
+        self.store: PlatformStore = runtime.store
+        self.token = settings.secret("SLACK_BOT_TOKEN")
+        self.signing_secret = settings.secret("SLACK_SIGNING_SECRET")
+        self.app_token = settings.secret("SLACK_APP_TOKEN")
+        if not self.signing_secret and not self.app_token:
+            raise SlackConfigError(
+                "Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode)"
+            )
+        redact_in_logs(self.token.value, self.signing_secret.value, self.app_token.value)
+        api = settings.value("SLACK_API_URL", DEFAULT_API)
+        self.client = AsyncWebClient(
+            token=self.token.value,
+            base_url=api.rstrip("/") + "/",
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(2)],
+        )
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=self.signing_secret.value or None,
+            logger=log,
+        )
+        self.bot_user_id = ""
+        self.known: dict[str, str | None] = {}  # user id -> Slack locale, once looked up
+        self.dm_channels: dict[str, str] = {}
+        self.in_flight = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.socket: Any = None
+        self._register()
+        if self.signing_secret and runtime.http is not None:
+            runtime.http.router.add_post("/slack/events", self.http_events)
+
+    # ---------------------------------------------------------------- life cycle
+
+    async def start(self) -> None:
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in FATAL_AUTH:
+                raise SlackConfigError(
+                    f"Slack rejected SLACK_BOT_TOKEN ({error}); reinstall the app or fix the token"
+                ) from None
+            raise
+        self.bot_user_id = str(auth.get("user_id") or "")
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self.socket = AsyncSocketModeHandler(self.app, self.app_token.value)
+            await self.socket.connect_async()
+
+    async def stop(self) -> None:
+        if self.socket is not None:
+            await self.socket.close_async()
+        await self.settled()
+
+    async def settled(self) -> None:
+        """Wait until the work started after acks has finished (tests, and a clean stop)."""
+        await self.idle.wait()
+
+    # ---------------------------------------------------------------- HTTP mode
+
+    async def http_events(self, request: web.Request) -> web.Response:
+        body = await request.text()
+        bolt_request = AsyncBoltRequest(
+            body=body,
+            query=request.query_string,
+            headers={k.lower(): v for k, v in request.headers.items()},
+        )
+        response = await self.app.async_dispatch(bolt_request)
+        if response.status == 401:
+            log.warning("Slack request refused: bad or stale signature (from %s)", request.remote)
+        return web.Response(
+            status=response.status,
+            body=response.body,
+            headers={k: v[0] for k, v in response.headers.items() if v},
+        )
+
+    # ---------------------------------------------------------------- listeners
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.middleware
+        async def once(body: dict[str, Any], next: Any) -> BoltResponse | None:
+            key = body.get("event_id") or body.get("trigger_id")
+            if key and not await self.store.first_time(PLATFORM, str(key)):
+                log.info(
+                    "Slack %s seen before (retry %s); skipped", key, body.get("retry_attempt", "-")
+                )
+                return BoltResponse(status=200, body="")
+            return await next()  # type: ignore[no-any-return]
+
+        @app.command("/union")
+        async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            async with self._working():
+                await self._slash(body, respond)
+
+        @app.event("message")
+        async def direct_message(event: dict[str, Any]) -> None:
+            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+                return
+            async with self._working():
+                await self._chat(event, group=False)
+
+        @app.event("app_mention")
+        async def mention(event: dict[str, Any]) -> None:
+            async with self._working():
+                await self._chat(event, group=True)
+
+        @app.action(re.compile(f"^{ACTION_PREFIX}"))
+        async def button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+            await ack()
+            async with self._working():
+                await self._button(body, respond)
+
+        @app.view(re.compile("^form:"))
+        async def form_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+            await self._form(ack, body)
+
+    def _working(self) -> _Work:
+        return _Work(self)
+
+    async def _sender(self, user_id: str) -> Sender:
+        """Who this is; on first contact look them up once: locale, and linking by email."""
+        if user_id not in self.known:
+            locale: str | None = None
+            try:
+                info = await self.client.users_info(user=user_id, include_locale=True)
+                user = info.get("user") or {}
+                locale = user.get("locale")
+                email = (user.get("profile") or {}).get("email")
+                if email:
+                    await self.store.link_by_email(
+                        PLATFORM, user_id, email, user.get("real_name") or user_id
+                    )
+            except SlackApiError as exc:
+                log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
+            self.known[user_id] = locale
+        return Sender(PLATFORM, user_id, locale=self.known[user_id])
+
+    async def _dispatch(
+        self,
+        user_id: str,
+        text: str,
+        channel: str,
+        group: bool,
+        key: str,
+        modal_forms: bool = False,
+    ) -> Outcome:
+        message = IncomingMessage(
+            sender=await self._sender(user_id),
+            text=text,
+            chat_id=channel,
+            chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
+            event_id=key,
+        )
+        return await self.runtime.dispatcher.handle(message, modal_forms=modal_forms)
+
+    async def _chat(self, event: dict[str, Any], group: bool) -> None:
+        user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
+        if not user:
+            return
+        text = (
+            MENTION.sub("", str(event.get("text") or ""), count=1) if group else event.get("text")
+        )
+        outcome = await self._dispatch(
+            user,
+            str(text or ""),
+            channel,
+            group,
+            str(event.get("client_msg_id") or event.get("ts")),
+        )
+        for reply in outcome.replies:
+            if group and reply.private:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user, blocks=blocks(reply), text=fallback_text(reply)
+                )
+            else:
+                await self.client.chat_postMessage(
+                    channel=channel,
+                    blocks=blocks(reply),
+                    text=fallback_text(reply),
+                    thread_ts=event.get("thread_ts") if group else None,
+                )
+
+    async def _slash(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """`/union ...`: replies are ephemeral, so only the person sees them; forms open a modal."""
+        user, channel = str(body.get("user_id")), str(body.get("channel_id"))
+        group = False  # every answer to a slash command is ephemeral: only the person sees it
+        outcome = await self._dispatch(
+            user,
+            str(body.get("text") or "help"),
+            channel,
+            group,
+            str(body.get("trigger_id")),
+            modal_forms=True,
+        )
+        if outcome.form is not None and outcome.form_start is not None:
+            metadata = {
+                "form": outcome.form.name,
+                "context": outcome.form_start.context,
+                "channel": channel,
+            }
+            await self.client.views_open(
+                trigger_id=str(body.get("trigger_id")),
+                view=modal(
+                    outcome.form,
+                    self.runtime.catalog,
+                    outcome.lang,
+                    outcome.form_start.initial,
+                    metadata,
+                ),
+            )
+        for reply in outcome.replies:
+            await respond(
+                blocks=blocks(reply), text=fallback_text(reply), response_type="ephemeral"
+            )
+
+    async def _button(self, body: dict[str, Any], respond: AsyncRespond) -> None:
+        action = (body.get("actions") or [{}])[0]
+        user = str((body.get("user") or {}).get("id"))
+        channel = str(
+            (body.get("channel") or {}).get("id")
+            or (body.get("container") or {}).get("channel_id")
+            or ""
+        )
+        group = not channel.startswith("D")
+        outcome = await self._dispatch(
+            user,
+            str(action.get("value") or ""),
+            channel,
+            group,
+            str(body.get("trigger_id")),
+            modal_forms=True,
+        )
+        if outcome.form is not None and outcome.form_start is not None:
+            metadata = {
+                "form": outcome.form.name,
+                "context": outcome.form_start.context,
+                "channel": channel,
+            }
+            await self.client.views_open(
+                trigger_id=str(body.get("trigger_id")),
+                view=modal(
+                    outcome.form,
+                    self.runtime.catalog,
+                    outcome.lang,
+                    outcome.form_start.initial,
+                    metadata,
+                ),
+            )
+            return
+        replies = outcome.replies or [Reply(text="✓")]
+        first, rest = replies[0], replies[1:]
+        # The message with the button now shows what came of it, and loses its buttons.
+        await respond(replace_original=True, blocks=blocks(first), text=fallback_text(first))
+        for reply in rest:
+            await respond(
+                blocks=blocks(reply),
+                text=fallback_text(reply),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+
+    async def _form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        view = body.get("view") or {}
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            metadata = {}
+        user = str((body.get("user") or {}).get("id"))
+        channel = str(metadata.get("channel") or "")
+        message = IncomingMessage(
+            sender=await self._sender(user),
+            text="",
+            chat_id=channel,
+            chat_kind=ChatKind.PRIVATE,
+            event_id=str(view.get("id")),
+        )
+        outcome, errors = await self.runtime.dispatcher.submit_form(
+            message,
+            str(metadata.get("form")),
+            submitted_values(view),
+            dict(metadata.get("context") or {}),
+        )
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        async with self._working():
+            target = await self._dm(user)
+            for reply in outcome.replies:
+                await self.client.chat_postMessage(
+                    channel=target, blocks=blocks(reply), text=fallback_text(reply)
+                )
+
+    # ---------------------------------------------------------------- outgoing
+
+    async def _dm(self, user_id: str) -> str:
+        if user_id not in self.dm_channels:
+            opened = await self.client.conversations_open(users=user_id)
+            self.dm_channels[user_id] = str((opened.get("channel") or {}).get("id"))
+        return self.dm_channels[user_id]
+
+    async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
+        """A DM from the delivery engine; 429s and errors become the engine's outcomes."""
+        try:
+            channel = recipient.address or await self._dm(recipient.user_id)
+            sent = await self.client.chat_postMessage(
+                channel=channel, blocks=blocks(reply), text=fallback_text(reply)
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if exc.response.status_code == 429:
+                after = float(exc.response.headers.get("Retry-After", "30"))
+                return SendResult.retry(after, "Slack rate limit (429)")
+            if error in FATAL_AUTH:
+                log.critical("Slack rejected the bot token (%s); deliveries stop", error)
+            if error in GONE_FOR_GOOD:
+                return SendResult.failed(f"Slack: {error}")
+            return SendResult.retry(60, f"Slack: {error}")
+        except (TimeoutError, OSError) as exc:
+            return SendResult.retry(30, f"network: {exc}")
+        return SendResult.sent(str(sent.get("ts")))
+
+
+class _Work:
+    """Counts the work running after acks, so `settled()` can wait for it."""
+
+    def __init__(self, adapter: SlackAdapter) -> None:
+        self.adapter = adapter
+
+    async def __aenter__(self) -> None:
+        self.adapter.in_flight += 1
+        self.adapter.idle.clear()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.adapter.in_flight -= 1
+        if self.adapter.in_flight == 0:
+            self.adapter.idle.set()

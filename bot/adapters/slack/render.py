@@ -1,0 +1,133 @@
+"""Neutral replies as Block Kit, and forms as modals; user text escaped for mrkdwn."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.forms import Form
+from bot.i18n import Catalog
+from bot.render.escape import slack_mrkdwn as esc
+from bot.replies import Reply
+
+ACTION_PREFIX = "cmd:"
+VALUE_LIMIT = 2000  # Slack's cap on a button's value
+FIELDS_PER_SECTION = 10
+
+
+def blocks(reply: Reply) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if reply.title:
+        out.append({"type": "header", "text": {"type": "plain_text", "text": reply.title[:150]}})
+    if reply.text:
+        prefix = ":warning: " if reply.error else ""
+        out.append(_section(prefix + esc(reply.text)))
+    for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
+        chunk = reply.fields[start : start + FIELDS_PER_SECTION]
+        out.append(
+            {
+                "type": "section",
+                "fields": [
+                    {"type": "mrkdwn", "text": f"*{esc(label)}*\n{esc(value)}"[:2000]}
+                    for label, value in chunk
+                ],
+            }
+        )
+    if reply.items:
+        out.append(_section("\n".join(f"• {esc(item)}" for item in reply.items)))
+    if reply.choices:
+        out.append(
+            {
+                "type": "actions",
+                "elements": [
+                    _button(index, choice.label, choice.command, choice.style)
+                    for index, choice in enumerate(reply.choices[:25])
+                ],
+            }
+        )
+    if reply.footer:
+        out.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": esc(reply.footer)[:2000]}]}
+        )
+    return out
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or " "}}
+
+
+def _button(index: int, label: str, command: str, style: str) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "action_id": f"{ACTION_PREFIX}{index}",
+        "text": {"type": "plain_text", "text": label[:75]},
+        "value": command[:VALUE_LIMIT],
+    }
+    if style in ("primary", "danger"):
+        button["style"] = style
+    return button
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification text (and what screen readers say): plain, never markup."""
+    return esc(reply.plain())[:3000] or " "
+
+
+def modal(
+    form: Form, catalog: Catalog, lang: str, initial: dict[str, str], metadata: dict[str, Any]
+) -> dict[str, Any]:
+    inputs: list[dict[str, Any]] = []
+    for field in form.fields:
+        label = catalog.get(lang, field.label_key).rstrip("：:")[:2000]
+        element: dict[str, Any]
+        if field.choices:
+            options = [
+                {
+                    "text": {"type": "plain_text", "text": catalog.get(lang, key)[:75]},
+                    "value": value,
+                }
+                for value, key in field.choices
+            ]
+            element = {"type": "static_select", "action_id": "value", "options": options}
+            chosen = [o for o in options if o["value"] == initial.get(field.name)]
+            if chosen:
+                element["initial_option"] = chosen[0]
+        else:
+            element = {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": field.multiline,
+            }
+            if initial.get(field.name):
+                element["initial_value"] = initial[field.name]
+        block: dict[str, Any] = {
+            "type": "input",
+            "block_id": field.name,
+            "element": element,
+            "label": {"type": "plain_text", "text": label[:2000]},
+            "optional": not field.required,
+        }
+        if field.hint_key:
+            block["hint"] = {"type": "plain_text", "text": catalog.get(lang, field.hint_key)[:2000]}
+        inputs.append(block)
+    return {
+        "type": "modal",
+        "callback_id": f"form:{form.name}",
+        "title": {"type": "plain_text", "text": catalog.get(lang, form.title_key)[:24]},
+        "submit": {"type": "plain_text", "text": catalog.get(lang, "slack.submit")},
+        "close": {"type": "plain_text", "text": catalog.get(lang, "slack.cancel")},
+        "private_metadata": json.dumps(metadata, ensure_ascii=False)[:3000],
+        "blocks": inputs,
+    }
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, str]:
+    """What the person typed or picked, by field name, as text (validation happens later)."""
+    raw: dict[str, str] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        state = actions.get("value", {})
+        if state.get("type") == "static_select":
+            raw[block_id] = (state.get("selected_option") or {}).get("value", "")
+        else:
+            raw[block_id] = state.get("value") or ""
+    return raw

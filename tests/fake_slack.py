@@ -1,0 +1,108 @@
+"""A fake Slack Web API on loopback: records calls, answers like Slack, can answer 429 or errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # channel -> error for chat.postMessage
+    rate_limited: int = 0
+    retry_after: int = 1
+    auth_error: str | None = None
+    ts: int = 0
+    runner: web.AppRunner | None = None
+    url: str = ""
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self.handle)
+        app.router.add_post("/respond/{id}", self.respond)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+    async def respond(self, request: web.Request) -> web.Response:
+        self.calls.append(Call("response_url", await request.json()))
+        return web.Response(text="ok")
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            for key, value in (await request.post()).items():
+                params[key] = (
+                    json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+                )
+        self.calls.append(Call(method, params))
+        if method == "auth.test":
+            if self.auth_error:
+                return web.json_response({"ok": False, "error": self.auth_error})
+            return web.json_response(
+                {
+                    "ok": True,
+                    "user_id": "UBOT",
+                    "bot_id": "BBOT",
+                    "team_id": "T1",
+                    "user": "unionbot",
+                }
+            )
+        if method == "users.info":
+            user = self.users.get(str(params.get("user")))
+            if user is None:
+                return web.json_response({"ok": False, "error": "user_not_found"})
+            return web.json_response({"ok": True, "user": user})
+        if method == "conversations.open":
+            return web.json_response({"ok": True, "channel": {"id": "D" + str(params["users"])}})
+        if method == "chat.postMessage":
+            if self.rate_limited > 0:
+                self.rate_limited -= 1
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(self.retry_after)},
+                )
+            error = self.errors.get(str(params.get("channel")))
+            if error:
+                return web.json_response({"ok": False, "error": error})
+            self.ts += 1
+            return web.json_response(
+                {"ok": True, "channel": params.get("channel"), "ts": f"{self.ts}.000100"}
+            )
+        if method == "views.open":
+            return web.json_response({"ok": True, "view": {"id": "V1"}})
+        return web.json_response({"ok": True})
+
+    def messages(self, since: int = 0, channel: str | None = None) -> list[Call]:
+        return [
+            c
+            for c in self.calls[since:]
+            if c.method in ("chat.postMessage", "chat.postEphemeral", "response_url")
+            and (channel is None or c.params.get("channel") == channel)
+        ]
+
+    def called(self, method: str, since: int = 0) -> list[Call]:
+        return [c for c in self.calls[since:] if c.method == method]
