@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "unionbot.adapters"
 
 
+class AdapterConfigError(RuntimeError):
+    """An adapter is configured but cannot work; the message says what to fix. The bot stops."""
+
+
 class PlatformStore(Protocol):
     """What adapters need from the shared store, so that several instances agree.
 

@@ -177,15 +177,12 @@ async def console_session(
 
 
 def configured_adapters(app: App) -> list[Adapter]:
+    """Every installed adapter whose settings name it. One that is configured but cannot work
+    raises `AdapterConfigError`: better to stop with the reason than to run without it."""
     adapters: list[Adapter] = []
     for name, cls in discover().items():
-        if name == ConsoleAdapter.platform:
-            continue
-        try:
-            if cls.is_configured(app.settings):
-                adapters.append(cls(app.runtime))
-        except Exception:
-            log.exception("adapter %s could not be configured", name)
+        if name != ConsoleAdapter.platform and cls.is_configured(app.settings):
+            adapters.append(cls(app.runtime))
     return adapters
 
 

@@ -123,6 +123,7 @@ def run(state: CliState, staff_no: str) -> None:
     With no platform configured (no SLACK_BOT_TOKEN, no TELEGRAM_BOT_TOKEN), a
     console chat starts instead, with demo data loaded on first run.
     """
+    from bot.adapter import AdapterConfigError
     from bot.app import SchemaError, build
     from bot.app import run as run_app
 
@@ -141,7 +142,7 @@ def run(state: CliState, staff_no: str) -> None:
 
     try:
         run_async(go())
-    except SchemaError as exc:
+    except (SchemaError, AdapterConfigError) as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
         pass

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapter import Adapter, PlatformStore, Runtime
+from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
 from bot.adapters.slack.render import (
     ACTION_PREFIX,
     blocks,
@@ -54,7 +54,7 @@ GONE_FOR_GOOD = {
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
 
 
-class SlackConfigError(RuntimeError):
+class SlackConfigError(AdapterConfigError):
     """The settings cannot work: no mode configured, or a token Slack rejects."""
 
 

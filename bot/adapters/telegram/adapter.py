@@ -26,7 +26,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.adapter import Adapter, PlatformStore, Runtime
+from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
 from bot.adapters.telegram.render import CALLBACK_PREFIX, html, keyboard
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
@@ -43,7 +43,7 @@ LEASE_SECONDS = 60.0
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 
 
-class TelegramConfigError(RuntimeError):
+class TelegramConfigError(AdapterConfigError):
     """The settings cannot work (a webhook without a secret, a token Telegram refuses)."""
 
 
