@@ -24,6 +24,7 @@ from bot.registry import Registry
 from commands._backend import StoreBackend
 from schedules.deliverer import Deliverer, Send
 from schedules.proposal_jobs import close_unrated
+from schedules.ratelimit import RateLimiter
 from storage import events, identity, leases, migrate
 from storage.db import Database
 from storage.demo import load_demo
@@ -156,7 +157,15 @@ async def link_console(app: App, staff_no: str) -> bool:
 
 
 def make_deliverer(app: App, senders: dict[str, Send]) -> Deliverer:
-    return Deliverer(app.database, app.catalog, senders, app.dispatcher.default_language)
+    return Deliverer(
+        app.database,
+        app.catalog,
+        senders,
+        app.dispatcher.default_language,
+        default_timezone=app.settings.tz,
+        quiet_hours=app.settings.quiet_hours,
+        limiter=RateLimiter(app.settings.env),
+    )
 
 
 async def console_session(
@@ -165,7 +174,7 @@ async def console_session(
     console = ConsoleAdapter(
         app.runtime, user_id=staff_no, language=language, stdin=stdin, stdout=stdout
     )
-    deliverer = make_deliverer(app, {ConsoleAdapter.platform: console.send})
+    deliverer = make_deliverer(app, {ConsoleAdapter.platform: console.send}, quiet_hours=False)
 
     async def deliver(user_id: str) -> int:
         return await deliverer.run_once(

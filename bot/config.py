@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import tzinfo
+from datetime import time, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ class Settings:
     link_max_failures: int = 5
     link_window_minutes: int = 15
     delivery_interval_seconds: float = 5.0
+    quiet_hours: str = "22:00-07:30"  # in each recipient's zone; urgent messages ignore it
     # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -87,6 +88,13 @@ class Settings:
             problems.append(f"UNIONBOT_TIMEZONE: {exc}")
         if normalize_language(self.language) is None:
             problems.append(f"UNIONBOT_LANGUAGE: {self.language!r} is not zh or en")
+        try:
+            start, _, end = self.quiet_hours.partition("-")
+            time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+        except ValueError:
+            problems.append(
+                f"UNIONBOT_QUIET_HOURS: {self.quiet_hours!r}, write it like 22:00-07:30"
+            )
         if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
             problems.append("UNIONBOT_DATABASE_URL: use sqlite:///FILE or postgresql://...")
         return problems

@@ -1,9 +1,13 @@
-"""The outbox deliverer: claims due deliveries, sends them through adapters, records outcomes.
+"""The deliverer: claims due deliveries, sends them through adapters, records outcomes.
 
 Sending happens outside any database transaction: the claim is committed first
 (with a lease), the outcome in a second transaction. A crash in between leaves the
-lease to expire, and the delivery is sent again (at-least-once, documented in
-`storage.outbox`).
+lease to expire and the delivery is sent again: at-least-once, so at most the few
+messages in flight at a crash may arrive twice (neither Slack nor Telegram has an
+idempotency key). Before sending, the misfire policy (a message past its grace is
+recorded as missed, never sent days late) and quiet hours (non-urgent messages wait
+for the recipient's morning) apply, and the rate limiter keeps each platform within
+its published limits.
 """
 
 from __future__ import annotations
@@ -11,13 +15,17 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 
 from bot.delivery import Recipient, SendResult, SendStatus
 from bot.i18n import Catalog
 from bot.replies import Reply
+from bot.timefmt import zone
 from schedules.notifications import render_notification
+from schedules.quiet import parse_window, quiet_until
+from schedules.ratelimit import RateLimiter
 from storage import outbox
+from storage.clock import utcnow
 from storage.db import Database
 from storage.store import SYSTEM, Store
 
@@ -26,6 +34,7 @@ log = logging.getLogger(__name__)
 Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
+LATE_AFTER = timedelta(minutes=1)  # sent later than this after its time: marked late
 
 
 def backoff(attempt: int) -> timedelta:
@@ -41,11 +50,26 @@ class Deliverer:
         catalog: Catalog,
         senders: Mapping[str, Send],
         default_language: str,
+        *,
+        default_timezone: tzinfo | None = None,
+        quiet_hours: str = "22:00-07:30",
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.database = database
         self.catalog = catalog
         self.senders = dict(senders)
         self.default_language = default_language
+        self.default_timezone = default_timezone or zone("Asia/Shanghai")
+        self.quiet = parse_window(quiet_hours)
+        self.limiter = limiter or RateLimiter()
+
+    def _zone(self, name: str | None) -> tzinfo:
+        if name:
+            try:
+                return zone(name)
+            except ValueError:
+                pass
+        return self.default_timezone
 
     async def run_once(
         self,
@@ -68,20 +92,41 @@ class Deliverer:
             )
         sent = 0
         for job in jobs:
+            now = utcnow()
+            if job.not_before is not None and job.grace_seconds is not None:
+                overdue = now - job.not_before
+                if overdue > timedelta(seconds=job.grace_seconds):
+                    async with self.database.session() as session:
+                        await outbox.mark_missed(
+                            Store(session, SYSTEM),
+                            job.delivery_id,
+                            f"misfire: {int(overdue.total_seconds())} s late",
+                        )
+                    continue
+            if not job.urgent:
+                until = quiet_until(now, self._zone(job.timezone), self.quiet)
+                if until is not None:
+                    async with self.database.session() as session:
+                        await outbox.defer(
+                            Store(session, SYSTEM), job.delivery_id, until, "quiet hours"
+                        )
+                    continue
             lang = job.language or self.default_language
             reply = render_notification(
                 self.catalog, lang, job.message_key, job.why_key, job.params
             )
             recipient = Recipient(job.platform, job.platform_user_id, job.address)
+            await self.limiter.wait(job.platform, job.address or job.platform_user_id)
             try:
                 result = await self.senders[job.platform](recipient, reply)
             except Exception as exc:  # an adapter bug must not stop the others' deliveries
                 log.exception("delivery %s through %s raised", job.delivery_id, job.platform)
                 result = SendResult.retry(backoff(job.attempts).total_seconds(), repr(exc)[:500])
+            late = job.not_before is not None and utcnow() - job.not_before > LATE_AFTER
             async with self.database.session() as session:
                 store = Store(session, SYSTEM)
                 if result.status is SendStatus.SENT:
-                    await outbox.mark_sent(store, job.delivery_id, result.message_id)
+                    await outbox.mark_sent(store, job.delivery_id, result.message_id, late=late)
                     sent += 1
                 elif result.status is SendStatus.FAILED or job.attempts >= MAX_ATTEMPTS:
                     await outbox.mark_failed(store, job.delivery_id, result.reason or "gave up")

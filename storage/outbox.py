@@ -20,7 +20,8 @@ from storage.models import Delivery, Identity, OutboxMessage, Staff
 from storage.store import Store
 from storage.upsert import insert_ignore
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENT, FAILED, MISSED, CANCELLED = "pending", "sent", "failed", "missed", "cancelled"
+STATUSES = (PENDING, SENT, FAILED, MISSED, CANCELLED)
 
 
 async def enqueue(
@@ -33,6 +34,7 @@ async def enqueue(
     params: dict[str, Any] | None = None,
     urgent: bool = False,
     not_before: datetime | None = None,
+    grace: timedelta | None = None,
 ) -> bool:
     """Queue a message for every platform the recipient linked; False if it was queued before."""
     now = utcnow()
@@ -50,6 +52,7 @@ async def enqueue(
                 "urgent": urgent,
                 "created_at": now,
                 "not_before": when,
+                "grace_seconds": int(grace.total_seconds()) if grace is not None else None,
             }
         ],
         conflict=("reason", "recipient_id"),
@@ -135,6 +138,9 @@ class DeliveryJob:
     language: str | None
     timezone: str | None
     attempts: int
+    urgent: bool = False
+    not_before: datetime | None = None
+    grace_seconds: int | None = None
 
 
 async def claim_due(
@@ -160,16 +166,26 @@ async def claim_due(
     )
     if platform_user_id is not None:
         query = query.where(Delivery.platform_user_id == platform_user_id)
-    candidates = list(await store.session.scalars(query))
     claimed: list[int] = []
-    for delivery_id in candidates:
-        result = await store.session.execute(
-            update(Delivery)
-            .where(Delivery.id == delivery_id, claimable)
-            .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            claimed.append(delivery_id)
+    if store.session.bind is not None and store.session.bind.dialect.name == "postgresql":
+        # Rows another sender is claiming right now are skipped, not waited for.
+        claimed = list(await store.session.scalars(query.with_for_update(skip_locked=True)))
+        if claimed:
+            await store.session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(claimed))
+                .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
+            )
+    else:
+        # SQLite has one writer; a conditional update tells us whether we won each row.
+        for delivery_id in list(await store.session.scalars(query)):
+            result = await store.session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, claimable)
+                .values(lease_until=now + lease, attempts=Delivery.attempts + 1)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(delivery_id)
     if not claimed:
         return []
     rows = await store.session.execute(
@@ -184,6 +200,9 @@ async def claim_due(
             OutboxMessage.params,
             Staff.language,
             Staff.timezone,
+            OutboxMessage.urgent,
+            OutboxMessage.not_before,
+            OutboxMessage.grace_seconds,
         )
         .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
         .join(Staff, Staff.id == OutboxMessage.recipient_id)
@@ -202,17 +221,60 @@ async def claim_due(
             language=row.language,
             timezone=row.timezone,
             attempts=row.attempts,
+            urgent=row.urgent,
+            not_before=row.not_before,
+            grace_seconds=row.grace_seconds,
         )
         for row in rows
     ]
 
 
-async def mark_sent(store: Store, delivery_id: int, message_id: str | None) -> None:
+async def mark_sent(
+    store: Store, delivery_id: int, message_id: str | None, late: bool = False
+) -> None:
     await store.session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id)
-        .values(status=SENT, sent_at=utcnow(), platform_message_id=message_id, lease_until=None)
+        .values(
+            status=SENT,
+            sent_at=utcnow(),
+            platform_message_id=message_id,
+            lease_until=None,
+            late=late,
+        )
     )
+
+
+async def mark_missed(store: Store, delivery_id: int, reason: str) -> None:
+    """Past its grace: recorded, never sent days late."""
+    await store.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(status=MISSED, lease_until=None, last_error=reason[:2000])
+    )
+
+
+async def defer(store: Store, delivery_id: int, until: datetime, reason: str) -> None:
+    """Not now (quiet hours): due again later, and this claim does not count as an attempt."""
+    await store.session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            due_at=until, lease_until=None, last_error=reason[:2000], attempts=Delivery.attempts - 1
+        )
+    )
+
+
+async def cancel_pending(store: Store, reason_prefix: str) -> int:
+    """What is no longer true (a meeting moved or cancelled) is not sent."""
+    escaped = reason_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    outboxes = select(OutboxMessage.id).where(OutboxMessage.reason.like(escaped + "%", escape="\\"))
+    result = await store.session.execute(
+        update(Delivery)
+        .where(Delivery.status == PENDING, Delivery.outbox_id.in_(outboxes))
+        .values(status=CANCELLED, lease_until=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def mark_retry(store: Store, delivery_id: int, after: timedelta, reason: str) -> None:
@@ -236,3 +298,39 @@ async def counts_by_status(store: Store) -> dict[str, int]:
         select(Delivery.status, func.count()).group_by(Delivery.status)
     )
     return {status: count for status, count in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class QueueReport:
+    counts: dict[str, int]
+    oldest_pending: datetime | None
+    failures: list[tuple[datetime, str, str, str, str]]  # when, status, platform, who, why
+
+
+async def report(store: Store, status: str | None = None, limit: int = 10) -> QueueReport:
+    """The queue at a glance: how many in each state, the oldest waiting, the last failures."""
+    counts = await counts_by_status(store)
+    oldest = await store.session.scalar(
+        select(func.min(Delivery.due_at)).where(Delivery.status == PENDING)
+    )
+    wanted = [status] if status else [FAILED, MISSED]
+    rows = await store.session.execute(
+        select(
+            Delivery.sent_at,
+            Delivery.due_at,
+            Delivery.status,
+            Delivery.platform,
+            Staff.staff_no,
+            Delivery.last_error,
+        )
+        .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
+        .join(Staff, Staff.id == OutboxMessage.recipient_id)
+        .where(Delivery.status.in_(wanted))
+        .order_by(Delivery.due_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    failures: list[tuple[datetime, str, str, str, str]] = [
+        (sent or due, state, platform, staff_no, error or "")
+        for sent, due, state, platform, staff_no, error in rows
+    ]
+    return QueueReport(counts, oldest, failures)

@@ -142,8 +142,11 @@ def test_secrets_stay_out_of_logs_and_repr() -> None:
 
 
 def test_a_misconfigured_platform_stops_run_with_the_reason(tmp_path: Path) -> None:
-    result = run(["run"], cwd=tmp_path, env={"SLACK_BOT_TOKEN": "xoxb-abc",
-                                             "UNIONBOT_HTTP_PORT": str(free_port())})
+    result = run(
+        ["run"],
+        cwd=tmp_path,
+        env={"SLACK_BOT_TOKEN": "xoxb-abc", "UNIONBOT_HTTP_PORT": str(free_port())},
+    )
     assert result.returncode == 1
     assert "SLACK_SIGNING_SECRET" in result.stderr and "Traceback" not in result.stderr
     assert "xoxb-abc" not in result.stderr + result.stdout

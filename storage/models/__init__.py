@@ -3,12 +3,14 @@
 from storage.models.audit import AuditEntry
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
+from storage.models.meetings import Attendance, Meeting
 from storage.models.outbox import Delivery, OutboxMessage
 from storage.models.platform import ChatGroup, Lease
 from storage.models.proposals import CongressSession, Proposal, ProposalEvent, ProposalPerson
 from storage.models.staff import EmploymentType, Staff, StaffRole
 
 __all__ = [
+    "Attendance",
     "AuditEntry",
     "ChatGroup",
     "ChoiceToken",
@@ -19,6 +21,7 @@ __all__ = [
     "InviteCode",
     "Lease",
     "LinkAttempt",
+    "Meeting",
     "OutboxMessage",
     "ProcessedEvent",
     "Proposal",

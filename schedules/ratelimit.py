@@ -1,0 +1,66 @@
+"""Sending as fast as platforms allow, and no faster.
+
+Defaults are the platforms' published limits: Telegram about 30 messages a second
+overall and about one a second per chat; Slack about one a second per channel.
+Each can be changed with `UNIONBOT_RATE_<PLATFORM>_GLOBAL` / `_PER_CHAT` (per second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULTS: dict[str, tuple[float, float]] = {  # platform -> (overall per s, per chat per s)
+    "telegram": (30.0, 1.0),
+    "slack": (20.0, 1.0),
+}
+
+
+@dataclass
+class _Bucket:
+    interval: float
+    next_at: float = 0.0
+
+    def reserve(self, now: float) -> float:
+        """Take the next slot; returns how long to wait for it."""
+        slot = max(now, self.next_at)
+        self.next_at = slot + self.interval
+        return slot - now
+
+
+class RateLimiter:
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        self.limits: dict[str, tuple[float, float]] = {}
+        env = env or {}
+        for platform, (overall, per_chat) in DEFAULTS.items():
+            key = f"UNIONBOT_RATE_{platform.upper()}"
+            self.limits[platform] = (
+                float(env.get(f"{key}_GLOBAL", overall)),
+                float(env.get(f"{key}_PER_CHAT", per_chat)),
+            )
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+
+    def _bucket(self, platform: str, chat: str, rate: float) -> _Bucket:
+        key = (platform, chat)
+        if key not in self._buckets:
+            self._buckets[key] = _Bucket(1.0 / rate if rate > 0 else 0.0)
+        return self._buckets[key]
+
+    def delay(self, platform: str, chat: str) -> float:
+        """Reserve a slot for one message and say how long to wait before sending it."""
+        if platform not in self.limits:
+            return 0.0
+        overall, per_chat = self.limits[platform]
+        now = time.monotonic()
+        waits = [
+            self._bucket(platform, "*", overall).reserve(now),
+            self._bucket(platform, chat, per_chat).reserve(now),
+        ]
+        return max(waits)
+
+    async def wait(self, platform: str, chat: str) -> None:
+        pause = self.delay(platform, chat)
+        if pause > 0:
+            await asyncio.sleep(pause)
