@@ -156,14 +156,15 @@ async def link_console(app: App, staff_no: str) -> bool:
         return True
 
 
-def make_deliverer(app: App, senders: dict[str, Send]) -> Deliverer:
+def make_deliverer(app: App, senders: dict[str, Send], *, quiet_hours: bool = True) -> Deliverer:
+    """`quiet_hours=False` where the person is sitting at the screen (the console)."""
     return Deliverer(
         app.database,
         app.catalog,
         senders,
         app.dispatcher.default_language,
         default_timezone=app.settings.tz,
-        quiet_hours=app.settings.quiet_hours,
+        quiet_hours=app.settings.quiet_hours if quiet_hours else "00:00-00:00",
         limiter=RateLimiter(app.settings.env),
     )
 
