@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,9 +25,10 @@ from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
 from schedules.deliverer import Deliverer, Send
-from schedules.proposal_jobs import close_unrated
 from schedules.ratelimit import RateLimiter
+from schedules.tick import claim_scheduler, tick
 from storage import events, identity, leases, migrate
+from storage.clock import utcnow
 from storage.db import Database
 from storage.demo import load_demo
 from storage.models import Staff
@@ -230,15 +233,28 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             max_instances=1,
             coalesce=True,
         )
-    scheduler.add_job(
-        close_unrated,
-        "interval",
-        args=[app.database, app.settings.tz],
-        minutes=10,
-        id="close-unrated",
-        max_instances=1,
-        coalesce=True,
-    )
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if await claim_scheduler(app.database, holder):
+        scheduler.add_job(
+            tick,
+            "interval",
+            args=[app.database, app.settings.tz],
+            seconds=30,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=utcnow(),
+        )
+        if app.database.sqlite:
+            scheduler.add_job(
+                claim_scheduler,
+                "interval",
+                args=[app.database, holder],
+                seconds=30,
+                id="scheduler-lease",
+            )
+    else:
+        say("scheduler_elsewhere")
     scheduler.start()
     runner = web.AppRunner(app.runtime.http, access_log=None)
     await runner.setup()

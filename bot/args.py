@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 Converter = Callable[[str], Any]
@@ -120,3 +120,25 @@ class Option:
         if self.flag:
             return f"[--{self.name}]"
         return f"[--{self.name} {self.metavar or self.name.upper()}]"
+
+
+_DATETIME = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"\s*[T ]?\s*(\d{1,2})[:：点](\d{2})?分?"
+)
+
+
+def local_datetime(value: str) -> datetime:
+    """'2026-12-01 14:30' (or 2026年12月1日 14:30): a wall-clock time, without a zone yet.
+
+    The caller attaches the person's zone; the store keeps it in UTC.
+    """
+    match = _DATETIME.fullmatch(value.strip())
+    if not match:
+        raise Invalid("bot.invalid.datetime", value=value)
+    try:
+        return datetime(
+            int(match[1]), int(match[2]), int(match[3]), int(match[4]), int(match[5] or 0)
+        )
+    except ValueError:
+        raise Invalid("bot.invalid.datetime", value=value) from None

@@ -15,7 +15,7 @@ import click
 
 from bot.render.escape import spreadsheet_cell
 from bot.timefmt import format_datetime
-from storage import identity, roster
+from storage import identity, outbox, roster
 from storage.db import Database
 from storage.demo import DEMO_ROSTER, load_demo
 from storage.store import Actor, Store
@@ -125,6 +125,40 @@ def register(
             click.echo(state.t("cli.roster.problem", line=problem.line, reason=reason), err=True)
         if report.problems:
             raise SystemExit(2 if report.created + report.updated + report.unchanged == 0 else 1)
+
+    @main.command()
+    @click.option(
+        "--status",
+        type=click.Choice(list(outbox.STATUSES)),
+        help="List the deliveries in this state (default: failed and missed).",
+    )
+    @pass_state
+    def deliveries(state: Any, status: str | None) -> None:
+        """The delivery queue: counts by status, the oldest pending, the last failures."""
+        prepare(state)
+
+        async def go() -> outbox.QueueReport:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    return await outbox.report(Store(session), status, limit=20)
+            finally:
+                await database.dispose()
+
+        report = asyncio.run(go())
+        tz, lang = state.settings.tz, state.settings.language
+        for name in outbox.STATUSES:
+            click.echo(f"{name:<10}{report.counts.get(name, 0):>8}")
+        oldest = report.oldest_pending
+        click.echo(
+            state.t(
+                "cli.deliveries.oldest", when=format_datetime(oldest, tz, lang) if oldest else "—"
+            )
+        )
+        for at, status_, platform, who, why in report.failures:
+            click.echo(
+                f"{format_datetime(at, tz, lang)}  {status_:<9} {platform:<9} {who:<8} {why}"
+            )
 
     @main.command()
     @click.argument("staff_nos", nargs=-1, metavar="[STAFF_NO]...")

@@ -113,7 +113,12 @@ class Deliverer:
                     continue
             lang = job.language or self.default_language
             reply = render_notification(
-                self.catalog, lang, job.message_key, job.why_key, job.params
+                self.catalog,
+                lang,
+                job.message_key,
+                job.why_key,
+                job.params,
+                self._zone(job.timezone),
             )
             recipient = Recipient(job.platform, job.platform_user_id, job.address)
             await self.limiter.wait(job.platform, job.address or job.platform_user_id)

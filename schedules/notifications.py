@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from bot.i18n import Catalog
 from bot.replies import Choice, Reply
+from bot.timefmt import format_datetime
 
 CHOICES_PARAM = "_choices"  # [[label key, command], ...] in an outbox row's params
+# ISO moments in params, shown in the recipient's zone and language under these names.
+MOMENTS = {"_at": "when", "_old_at": "old_when"}
 
 
 def render_notification(
-    catalog: Catalog, lang: str, message_key: str, why_key: str, params: dict[str, Any]
+    catalog: Catalog,
+    lang: str,
+    message_key: str,
+    why_key: str,
+    params: dict[str, Any],
+    tz: tzinfo = UTC,
 ) -> Reply:
     values = {k: v for k, v in params.items() if not k.startswith("_")}
+    for param, name in MOMENTS.items():
+        if param in params:
+            values[name] = format_datetime(datetime.fromisoformat(params[param]), tz, lang)
     choices = [
         Choice(label=catalog.get(lang, label_key), command=command)
         for label_key, command in params.get(CHOICES_PARAM, [])

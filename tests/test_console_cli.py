@@ -150,3 +150,12 @@ def test_a_misconfigured_platform_stops_run_with_the_reason(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "SLACK_SIGNING_SECRET" in result.stderr and "Traceback" not in result.stderr
     assert "xoxb-abc" not in result.stderr + result.stdout
+
+
+def test_deliveries_command_shows_the_queue(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    run(["--db", url, "db", "upgrade"])
+    result = run(["--db", url, "--lang", "en", "deliveries"])
+    assert (
+        result.returncode == 0 and "pending" in result.stdout and "Oldest pending" in result.stdout
+    )

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from bot.app import App
-from schedules.proposal_jobs import close_unrated
+from schedules.tick import tick
 from storage.models import AuditEntry, Proposal
 from tests.cli import unionbot_async
 from tests.harness import ConsoleChat
@@ -148,7 +148,8 @@ async def test_the_whole_cycle(any_chat: ConsoleChat, tmp_path: Path) -> None:
     await chat.say("O4001", f"/proposal urge {target}")
     await chat.say("H5002", f"/reply {target} C 明年更换")
     await set_column(chat.app, target, rating_due=TODAY - timedelta(days=1))
-    assert target in await close_unrated(chat.app.database, chat.app.settings.tz)
+    done = await tick(chat.app.database, chat.app.settings.tz)
+    assert done["closed_unrated"] == 1
     assert "已办结" in await chat.say("D2002", f"/proposal show {target}")
 
     # Figures and the 提案汇编.

@@ -1,0 +1,474 @@
+"""Congress meetings in chat: create, change, cancel, answer, leave, sign in, roll, deliveries."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from bot.args import Arg, Option, choice, integer, local_datetime, text
+from bot.errors import UserError
+from bot.forms import Form, FormField, StartForm
+from bot.permissions import LINKED, require, roles
+from bot.registry import Area
+from bot.replies import Choice, Reply
+from commands._backend import Ctx
+from storage import outbox
+from storage.clock import utcnow
+from storage.meetings import checkin
+from storage.meetings import service as meetings
+from storage.models import Meeting
+
+area = Area("meetings")
+
+MEETING_ID = Arg("id", integer(1), metavar="ID")
+FORM = "meeting"
+
+
+def domain_errors(handler: Callable[[Ctx], Awaitable[Any]]) -> Callable[[Ctx], Awaitable[Any]]:
+    @functools.wraps(handler)
+    async def run(ctx: Ctx) -> Any:
+        try:
+            return await handler(ctx)
+        except meetings.MeetingError as exc:
+            raise UserError(exc.key, **exc.params) from None
+
+    return run
+
+
+def aware(ctx: Ctx, wall: datetime) -> datetime:
+    return wall.replace(tzinfo=ctx.tz)
+
+
+async def tell(
+    ctx: Ctx,
+    meeting: Meeting,
+    occasion: str,
+    recipients: list[int],
+    key: str,
+    why: str,
+    **extra: Any,
+) -> None:
+    params = {**meetings.meeting_params(meeting), **extra}
+    for staff_id in dict.fromkeys(recipients):
+        if staff_id != ctx.user.id:
+            await outbox.enqueue(
+                ctx.services,
+                reason=f"meeting:{meeting.id}:{occasion}",
+                recipient_id=staff_id,
+                message_key=f"meetings.notify.{key}",
+                why_key=f"meetings.why.{why}",
+                params=params,
+                urgent=True,
+            )
+
+
+async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
+    starts = aware(ctx, values["starts"])
+    ends = aware(ctx, values["ends"])
+    try:
+        meeting = await meetings.create(
+            ctx.services,
+            title=values["title"],
+            kind=values["kind"],
+            starts_at=starts,
+            ends_at=ends,
+            place=values["place"],
+            agenda=values.get("agenda") or "",
+            audience=values["audience"],
+            scope=values.get("scope") or "",
+        )
+    except meetings.MeetingError as exc:
+        raise UserError(exc.key, **exc.params) from None
+    invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
+    await tell(
+        ctx,
+        meeting,
+        "invited",
+        invited,
+        "invited",
+        "invited",
+        _choices=[
+            ["meetings.button.attend", f"/meeting attend {meeting.id}"],
+            ["meetings.button.leave", f"/meeting leave {meeting.id}"],
+        ],
+    )
+    return Reply(
+        text=ctx.t("meetings.created", id=meeting.id, title=meeting.title, count=len(invited))
+    )
+
+
+area.form(
+    Form(
+        name=FORM,
+        title_key="meetings.form.title",
+        fields=(
+            FormField("title", "meetings.form.field_title", text(100)),
+            FormField(
+                "kind",
+                "meetings.form.field_kind",
+                choices=tuple((k, f"meetings.kind.{k}") for k in meetings.KINDS),
+            ),
+            FormField(
+                "starts",
+                "meetings.form.field_starts",
+                local_datetime,
+                hint_key="meetings.form.hint_time",
+            ),
+            FormField(
+                "ends",
+                "meetings.form.field_ends",
+                local_datetime,
+                hint_key="meetings.form.hint_time",
+            ),
+            FormField("place", "meetings.form.field_place", text(200)),
+            FormField(
+                "agenda", "meetings.form.field_agenda", text(4000), required=False, multiline=True
+            ),
+            FormField(
+                "audience",
+                "meetings.form.field_audience",
+                choices=tuple((a, f"meetings.audience.{a}") for a in meetings.AUDIENCES),
+            ),
+            FormField(
+                "scope",
+                "meetings.form.field_scope",
+                text(500),
+                required=False,
+                hint_key="meetings.form.hint_scope",
+            ),
+        ),
+        on_submit=save,
+        permission=roles("officer"),
+    )
+)
+
+
+@area.command("meeting create", aliases=["会议 新建"], permission=roles("officer"))
+async def create(ctx: Ctx) -> StartForm:
+    return StartForm(FORM)
+
+
+def status_text(ctx: Ctx, row: Any) -> str:
+    if row.checked_in_at:
+        return ctx.t("meetings.status.checked_in") + (
+            ctx.paren(ctx.t("meetings.status.late")) if row.late else ""
+        )
+    if row.answer == "leave":
+        return ctx.t(f"meetings.status.leave_{row.leave_status or 'pending'}")
+    return ctx.t(f"meetings.status.{row.answer}")
+
+
+@area.command("meetings", aliases=["会议", "我的会议"], permission=LINKED)
+@domain_errors
+async def mine(ctx: Ctx) -> Reply:
+    found = await meetings.my_meetings(ctx.services, ctx.user.id, utcnow())
+    if not found:
+        return Reply(text=ctx.t("meetings.none"))
+    items = []
+    for meeting, row in found:
+        state = (
+            ctx.t("meetings.cancelled_mark")
+            if meeting.status == "cancelled"
+            else status_text(ctx, row)
+        )
+        items.append(
+            f"#{meeting.id} {ctx.when(meeting.starts_at)} {meeting.title} · "
+            f"{meeting.place} · {state}"
+        )
+    return Reply(
+        title=ctx.t("meetings.mine_title"), items=items, footer=ctx.t("meetings.mine_footer")
+    )
+
+
+@area.command("meeting show", aliases=["会议 查看"], args=[MEETING_ID], permission=LINKED)
+@domain_errors
+async def show(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    invited = {i.staff_id: i for i in await meetings.invitees(ctx.services, meeting.id)}
+    if ctx.user.id not in invited and not ctx.user.has("officer"):
+        raise UserError("meetings.error.not_found", id=meeting.id)
+    fields = [
+        (ctx.t("meetings.field.kind"), ctx.t(f"meetings.kind.{meeting.kind}")),
+        (
+            ctx.t("meetings.field.when"),
+            f"{ctx.when(meeting.starts_at)} – {ctx.when(meeting.ends_at)}",
+        ),
+        (ctx.t("meetings.field.place"), meeting.place),
+        (ctx.t("meetings.field.invited"), str(len(invited))),
+    ]
+    if ctx.user.id in invited:
+        fields.append(
+            (ctx.t("meetings.field.mine"), status_text(ctx, invited[ctx.user.id].attendance))
+        )
+    if meeting.status == "cancelled":
+        fields.insert(
+            0,
+            (
+                ctx.t("meetings.field.status"),
+                ctx.t("meetings.cancelled_mark") + ctx.paren(meeting.cancel_reason or ""),
+            ),
+        )
+    choices = []
+    if meeting.status == "scheduled" and ctx.user.id in invited:
+        choices = [
+            Choice(ctx.t("meetings.button.attend"), f"/meeting attend {meeting.id}", "primary"),
+            Choice(ctx.t("meetings.button.leave"), f"/meeting leave {meeting.id}"),
+        ]
+    return Reply(
+        title=f"#{meeting.id} {meeting.title}",
+        text=meeting.agenda or "",
+        fields=fields,
+        choices=choices,
+    )
+
+
+@area.command("meeting attend", aliases=["会议 参加", "参会"], args=[MEETING_ID], permission=LINKED)
+@domain_errors
+async def attend(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    await meetings.answer(ctx.services, meeting, ctx.user.id, attend=True)
+    return Reply(
+        text=ctx.t(
+            "meetings.attending",
+            title=meeting.title,
+            when=ctx.when(meeting.starts_at),
+            place=meeting.place,
+        )
+    )
+
+
+@area.command(
+    "meeting leave",
+    aliases=["会议 请假", "请假"],
+    permission=LINKED,
+    args=[MEETING_ID, Arg("reason", text(500), required=False, rest=True, metavar="REASON")],
+)
+@domain_errors
+async def leave(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    reason = ctx.args["reason"]
+    if not reason:
+        raise UserError("meetings.error.reason_needed", id=meeting.id)
+    row = await meetings.answer(ctx.services, meeting, ctx.user.id, attend=False, reason=reason)
+    if row.leave_status == "approved":
+        return Reply(text=ctx.t("meetings.leave_noted", title=meeting.title))
+    heads = await meetings.leave_approvers(ctx.services, row)
+    await tell(
+        ctx,
+        meeting,
+        f"leave:{ctx.user.id}:{row.answered_at}",
+        heads,
+        "leave_request",
+        "head",
+        who=ctx.user.name,
+        staff_no=ctx.user.handle,
+        reason=reason,
+        _choices=[
+            ["meetings.button.approve", f"/meeting approve {meeting.id} {ctx.user.handle}"],
+            ["meetings.button.decline", f"/meeting decline {meeting.id} {ctx.user.handle}"],
+        ],
+    )
+    return Reply(text=ctx.t("meetings.leave_asked", title=meeting.title, heads=len(heads)))
+
+
+async def _decide(ctx: Ctx, approve: bool) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    staff_no: str = ctx.args["staff_no"]
+    invitee = next(
+        (i for i in await meetings.invitees(ctx.services, meeting.id) if i.staff_no == staff_no),
+        None,
+    )
+    if invitee is None:
+        raise UserError("meetings.error.unknown_staff", staff_no=staff_no)
+    require(ctx.user, "head", "officer", scope=invitee.attendance.delegation)
+    row, staff_id = await meetings.decide_leave(ctx.services, meeting, staff_no, approve)
+    outcome = "approved" if approve else "declined"
+    await tell(
+        ctx,
+        meeting,
+        f"leave_{outcome}:{staff_id}:{row.answered_at}",
+        [staff_id],
+        f"leave_{outcome}",
+        "asked_leave",
+        by=ctx.user.name,
+    )
+    return Reply(text=ctx.t(f"meetings.leave_{outcome}", name=invitee.name, title=meeting.title))
+
+
+DECIDE_ARGS = [MEETING_ID, Arg("staff_no", text(32), metavar="STAFF_NO")]
+
+
+@area.command(
+    "meeting approve",
+    aliases=["会议 准假", "准假"],
+    args=DECIDE_ARGS,
+    permission=roles("head", "officer"),
+)
+@domain_errors
+async def approve(ctx: Ctx) -> Reply:
+    return await _decide(ctx, True)
+
+
+@area.command(
+    "meeting decline",
+    aliases=["会议 不准假"],
+    args=DECIDE_ARGS,
+    permission=roles("head", "officer"),
+)
+@domain_errors
+async def decline(ctx: Ctx) -> Reply:
+    return await _decide(ctx, False)
+
+
+@area.command(
+    "meeting cancel",
+    aliases=["会议 取消"],
+    permission=roles("officer"),
+    args=[MEETING_ID, Arg("reason", text(500), rest=True, metavar="REASON")],
+)
+@domain_errors
+async def cancel(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    invited = await meetings.cancel(ctx.services, meeting, ctx.args["reason"])
+    await tell(
+        ctx, meeting, "cancelled", invited, "cancelled", "invited", reason=ctx.args["reason"]
+    )
+    return Reply(text=ctx.t("meetings.cancelled", title=meeting.title, count=len(invited)))
+
+
+@area.command(
+    "meeting edit",
+    aliases=["会议 修改"],
+    permission=roles("officer"),
+    args=[MEETING_ID],
+    options=[
+        Option("start", local_datetime, metavar="DATETIME"),
+        Option("end", local_datetime, metavar="DATETIME"),
+        Option("place", text(200), metavar="PLACE"),
+    ],
+)
+@domain_errors
+async def edit(ctx: Ctx) -> Reply:
+    start, end, place = ctx.args["start"], ctx.args["end"], ctx.args["place"]
+    if not (start or end or place):
+        raise UserError("meetings.error.nothing_to_change")
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    old = await meetings.change(
+        ctx.services,
+        meeting,
+        starts_at=aware(ctx, start) if start else None,
+        ends_at=aware(ctx, end) if end else None,
+        place=place,
+    )
+    invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
+    await tell(
+        ctx,
+        meeting,
+        f"changed:{meeting.updated_at.isoformat()}",
+        invited,
+        "changed",
+        "invited",
+        old_place=old["place"],
+        _old_at=old["starts_at"].isoformat(),
+    )
+    return Reply(
+        text=ctx.t(
+            "meetings.changed",
+            title=meeting.title,
+            when=ctx.when(meeting.starts_at),
+            place=meeting.place,
+            count=len(invited),
+        )
+    )
+
+
+@area.command(
+    "meeting checkin-code",
+    aliases=["会议 签到码", "签到码"],
+    args=[MEETING_ID],
+    permission=roles("officer"),
+)
+@domain_errors
+async def checkin_code(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    code, left = checkin.current_code(meeting.checkin_secret, utcnow())
+    return Reply(
+        title=ctx.t("meetings.code_title", title=meeting.title),
+        text=code,
+        footer=ctx.t("meetings.code_footer", seconds=left, id=meeting.id),
+    )
+
+
+@area.command(
+    "meeting checkin",
+    aliases=["会议 签到", "签到"],
+    permission=LINKED,
+    args=[MEETING_ID, Arg("code", text(12), metavar="CODE")],
+)
+@domain_errors
+async def check_in(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    row = await meetings.check_in(ctx.services, meeting, ctx.user.id, ctx.args["code"])
+    key = "meetings.checked_in_late" if row.late else "meetings.checked_in"
+    return Reply(text=ctx.t(key, title=meeting.title))
+
+
+@area.command(
+    "meeting roll",
+    aliases=["会议 点名", "点名"],
+    args=[MEETING_ID],
+    permission=roles("officer", "head"),
+)
+@domain_errors
+async def roll(ctx: Ctx) -> Reply:
+    meeting = await meetings.get(ctx.services, ctx.args["id"])
+    figures = await meetings.roll(ctx.services, meeting)
+
+    def line(name: str, f: meetings.RollLine) -> str:
+        return ctx.t(
+            "meetings.roll_line",
+            name=name,
+            expected=f.expected,
+            confirmed=f.confirmed,
+            leave=f.on_leave,
+            checked_in=f.checked_in,
+            absent=f.absent,
+            unanswered=f.unanswered,
+        )
+
+    items = [line(name, f) for name, f in sorted(figures.by_delegation.items())]
+    items.append(line(ctx.t("meetings.roll_total"), figures.total))
+    state = (
+        "reached"
+        if figures.checked_in_reaches_quorum
+        else ("confirmed" if figures.confirmed_reaches_quorum else "short")
+    )
+    return Reply(
+        title=ctx.t("meetings.roll_title", title=meeting.title),
+        items=items,
+        footer=ctx.t(
+            f"meetings.quorum.{state}", needed=figures.needed, expected=figures.total.expected
+        ),
+        private=True,
+    )
+
+
+@area.command(
+    "deliveries",
+    aliases=["投递状态"],
+    permission=roles("officer"),
+    options=[Option("status", choice({s: s for s in outbox.STATUSES}), metavar="STATUS")],
+)
+async def deliveries(ctx: Ctx) -> Reply:
+    report = await outbox.report(ctx.services, ctx.args["status"])
+    fields = [
+        (ctx.t(f"meetings.delivery.{s}"), str(report.counts.get(s, 0))) for s in outbox.STATUSES
+    ]
+    fields.append((ctx.t("meetings.delivery.oldest"), ctx.when(report.oldest_pending)))
+    items = [
+        f"{ctx.when(at)} {state} {platform} {who}: {why}"
+        for at, state, platform, who, why in report.failures
+    ]
+    return Reply(title=ctx.t("meetings.delivery.title"), fields=fields, items=items)

@@ -1,0 +1,58 @@
+"""The clock's tick: what is due becomes outbox rows, done by one instance at a time.
+
+APScheduler only calls `tick` at an interval; the database decides. On PostgreSQL each
+tick runs under `pg_try_advisory_xact_lock`, so when several instances tick at once one
+does the work and the others skip; and because every reminder lands under a unique
+(reason, recipient), even two ticks that both ran would schedule it once. On SQLite a
+single instance runs the scheduler, holding a lease (`claim_scheduler`).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, tzinfo
+
+from sqlalchemy import text
+
+from storage import leases
+from storage.clock import utcnow
+from storage.db import Database
+from storage.meetings import service as meetings
+from storage.proposals import service as proposals
+from storage.store import SYSTEM, Store
+
+log = logging.getLogger(__name__)
+TICK_LOCK = 0x756E696F6E  # "union": the advisory lock key of the scheduling tick
+SCHEDULER_LEASE = "scheduler"
+LEASE_TTL = timedelta(minutes=2)
+
+
+async def claim_scheduler(database: Database, holder: str) -> bool:
+    """SQLite: only one instance may run the scheduler; PostgreSQL: every instance may."""
+    if not database.sqlite:
+        return True
+    async with database.session() as session:
+        return await leases.acquire(Store(session, SYSTEM), SCHEDULER_LEASE, holder, LEASE_TTL)
+
+
+async def tick(database: Database, tz: tzinfo, now: datetime | None = None) -> dict[str, int]:
+    """Materialise what is due; returns what it did, or {} when another instance had the lock."""
+    moment = now or utcnow()
+    async with database.session() as session:
+        if not database.sqlite:
+            got = await session.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": TICK_LOCK}
+            )
+            if not got:
+                return {}
+        store = Store(session, SYSTEM)
+        done = {
+            "reminders": await meetings.due_reminders(store, moment, tz),
+            "quorum_alerts": await meetings.quorum_alerts(store, moment),
+            "closed_unrated": len(
+                await proposals.expire_ratings(store, moment.astimezone(tz).date())
+            ),
+        }
+    if any(done.values()):
+        log.info("tick: %s", done)
+    return done

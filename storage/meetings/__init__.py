@@ -1,0 +1,1 @@
+"""Congress meetings: invitations, answers and leave, sign-in with rotating codes, quorum."""

@@ -1,0 +1,433 @@
+"""Meeting services: creating and changing meetings, answers and leave, sign-in, roll, reminders."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+
+from storage import audit, outbox
+from storage.clock import utcnow
+from storage.meetings import checkin, quorum
+from storage.models import Attendance, Meeting, Staff, StaffRole
+from storage.store import Store
+
+KINDS = ("congress", "preparatory", "college", "committee", "other")
+AUDIENCES = ("delegates", "delegation", "committee", "sub_union", "list")
+DEFAULT_REMINDERS = (7 * 24 * 60, 24 * 60, 120)  # minutes before the start
+REMINDER_GRACE = timedelta(hours=1)
+CHECKIN_FAILURES = 5
+CHECKIN_WINDOW = timedelta(minutes=5)
+
+
+class MeetingError(Exception):
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+async def get(store: Store, meeting_id: int) -> Meeting:
+    meeting = await store.session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingError("meetings.error.not_found", id=meeting_id)
+    return meeting
+
+
+async def audience_ids(store: Store, audience: str, scope: str) -> list[int]:
+    active = Staff.active.is_(True)
+    if audience == "delegates":
+        query = select(Staff.id).where(active, Staff.delegate.is_(True))
+    elif audience == "delegation":
+        query = select(Staff.id).where(active, Staff.delegate.is_(True), Staff.delegation == scope)
+    elif audience == "committee":
+        query = (
+            select(Staff.id)
+            .join(StaffRole, StaffRole.staff_id == Staff.id)
+            .where(active, StaffRole.role == "committee")
+        )
+    elif audience == "sub_union":
+        query = select(Staff.id).where(active, Staff.sub_union == scope)
+    else:
+        numbers = [n for n in re.split(r"[\s,，;；]+", scope) if n]
+        query = select(Staff.id).where(active, Staff.staff_no.in_(numbers))
+    found = list(dict.fromkeys(await store.session.scalars(query.order_by(Staff.id))))
+    if not found:
+        raise MeetingError("meetings.error.nobody_invited")
+    return found
+
+
+async def create(
+    store: Store,
+    *,
+    title: str,
+    kind: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    place: str,
+    agenda: str,
+    audience: str,
+    scope: str,
+    reminder_minutes: list[int] | None = None,
+) -> Meeting:
+    if ends_at <= starts_at:
+        raise MeetingError("meetings.error.end_before_start")
+    if starts_at <= utcnow():
+        raise MeetingError("meetings.error.in_the_past")
+    invited = await audience_ids(store, audience, scope)
+    now = utcnow()
+    meeting = Meeting(
+        title=title,
+        kind=kind,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place,
+        agenda=agenda or "",
+        documents=[],
+        audience=audience,
+        audience_scope=scope,
+        reminder_minutes=list(reminder_minutes or DEFAULT_REMINDERS),
+        status="scheduled",
+        checkin_secret=secrets.token_hex(16),
+        created_by=store.actor.staff_id,
+        created_at=now,
+        updated_at=now,
+    )
+    store.session.add(meeting)
+    await store.session.flush()
+    people = await store.session.execute(
+        select(Staff.id, Staff.delegate, Staff.delegation).where(Staff.id.in_(invited))
+    )
+    for staff_id, delegate, delegation in people:
+        store.session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                staff_id=staff_id,
+                delegate=delegate,
+                delegation=delegation,
+                extra={},
+            )
+        )
+    await audit.record(
+        store, "meeting.create", "meeting", meeting.id, title=title, invited=len(invited)
+    )
+    return meeting
+
+
+@dataclass
+class Invitee:
+    staff_id: int
+    staff_no: str
+    name: str
+    attendance: Attendance
+
+
+async def invitees(store: Store, meeting_id: int) -> list[Invitee]:
+    rows = await store.session.execute(
+        select(Attendance, Staff.staff_no, Staff.name)
+        .join(Staff, Staff.id == Attendance.staff_id)
+        .where(Attendance.meeting_id == meeting_id)
+        .order_by(Attendance.delegation, Staff.staff_no)
+    )
+    return [Invitee(a.staff_id, no, name, a) for a, no, name in rows]
+
+
+async def attendance_of(store: Store, meeting_id: int, staff_id: int) -> Attendance:
+    found = await store.session.scalar(
+        select(Attendance).where(
+            Attendance.meeting_id == meeting_id, Attendance.staff_id == staff_id
+        )
+    )
+    if found is None:
+        raise MeetingError("meetings.error.not_invited", id=meeting_id)
+    return found
+
+
+async def my_meetings(
+    store: Store, staff_id: int, since: datetime
+) -> list[tuple[Meeting, Attendance]]:
+    rows = await store.session.execute(
+        select(Meeting, Attendance)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(Attendance.staff_id == staff_id, Meeting.ends_at >= since)
+        .order_by(Meeting.starts_at)
+    )
+    return [(m, a) for m, a in rows]
+
+
+def _open(meeting: Meeting) -> None:
+    if meeting.status != "scheduled":
+        raise MeetingError("meetings.error.cancelled", id=meeting.id)
+    if utcnow() >= meeting.starts_at:
+        raise MeetingError("meetings.error.started", id=meeting.id)
+
+
+async def answer(
+    store: Store, meeting: Meeting, staff_id: int, attend: bool, reason: str | None = None
+) -> Attendance:
+    """Attend, or ask for leave; both can be changed until the meeting starts."""
+    _open(meeting)
+    row = await attendance_of(store, meeting.id, staff_id)
+    row.answer = "attend" if attend else "leave"
+    row.leave_reason = None if attend else reason
+    row.leave_status = None if attend else ("pending" if row.delegation else "approved")
+    row.answered_at = utcnow()
+    await audit.record(store, "meeting.answer", "meeting", meeting.id, answer=row.answer)
+    return row
+
+
+async def leave_approvers(store: Store, row: Attendance) -> list[int]:
+    """A delegate's leave goes to the head of their delegation."""
+    if not row.delegation:
+        return []
+    return list(
+        await store.session.scalars(
+            select(StaffRole.staff_id).where(
+                StaffRole.role == "head", StaffRole.scope == row.delegation
+            )
+        )
+    )
+
+
+async def decide_leave(
+    store: Store, meeting: Meeting, staff_no: str, approve: bool
+) -> tuple[Attendance, int]:
+    staff_id = await store.session.scalar(select(Staff.id).where(Staff.staff_no == staff_no))
+    if staff_id is None:
+        raise MeetingError("meetings.error.unknown_staff", staff_no=staff_no)
+    row = await attendance_of(store, meeting.id, staff_id)
+    if row.answer != "leave":
+        raise MeetingError("meetings.error.no_leave_request", staff_no=staff_no)
+    row.leave_status = "approved" if approve else "declined"
+    await audit.record(
+        store, "meeting.leave_decision", "meeting", meeting.id, staff_no=staff_no, approved=approve
+    )
+    return row, staff_id
+
+
+async def cancel(store: Store, meeting: Meeting, reason: str) -> list[int]:
+    if meeting.status == "cancelled":
+        raise MeetingError("meetings.error.cancelled", id=meeting.id)
+    meeting.status, meeting.cancel_reason, meeting.updated_at = "cancelled", reason, utcnow()
+    await outbox.cancel_pending(store, f"meeting:{meeting.id}:remind:")
+    await audit.record(store, "meeting.cancel", "meeting", meeting.id, reason=reason)
+    return [i.staff_id for i in await invitees(store, meeting.id)]
+
+
+async def change(
+    store: Store,
+    meeting: Meeting,
+    *,
+    starts_at: datetime | None,
+    ends_at: datetime | None,
+    place: str | None,
+) -> dict[str, Any]:
+    """Move a meeting; reminders for the old time are cancelled. Returns the old values."""
+    _open(meeting)
+    old = {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "place": meeting.place}
+    if starts_at is not None:
+        length = meeting.ends_at - meeting.starts_at
+        meeting.starts_at = starts_at
+        meeting.ends_at = ends_at or starts_at + length
+    elif ends_at is not None:
+        meeting.ends_at = ends_at
+    if place:
+        meeting.place = place
+    if meeting.ends_at <= meeting.starts_at:
+        raise MeetingError("meetings.error.end_before_start")
+    meeting.updated_at = utcnow()
+    await outbox.cancel_pending(store, f"meeting:{meeting.id}:remind:")
+    await audit.record(
+        store, "meeting.change", "meeting", meeting.id, old={k: str(v) for k, v in old.items()}
+    )
+    return old
+
+
+async def check_in(store: Store, meeting: Meeting, staff_id: int, code: str) -> Attendance:
+    if meeting.status != "scheduled":
+        raise MeetingError("meetings.error.cancelled", id=meeting.id)
+    row = await attendance_of(store, meeting.id, staff_id)
+    now = utcnow()
+    failures = [
+        t
+        for t in row.extra.get("checkin_failures", [])
+        if datetime.fromisoformat(t) > now - CHECKIN_WINDOW
+    ]
+    if len(failures) >= CHECKIN_FAILURES:
+        raise MeetingError("meetings.error.checkin_throttled")
+    if now > meeting.ends_at:
+        raise MeetingError("meetings.error.ended", id=meeting.id)
+    if not checkin.is_valid(meeting.checkin_secret, code, now):
+        row.extra = {**row.extra, "checkin_failures": [*failures, now.isoformat()]}
+        await audit.record(store, "meeting.checkin_failed", "meeting", meeting.id)
+        raise MeetingError("meetings.error.wrong_code")
+    if row.checked_in_at is None:
+        row.checked_in_at = now
+        row.late = now > meeting.starts_at
+        await audit.record(store, "meeting.checkin", "meeting", meeting.id, late=row.late)
+    return row
+
+
+@dataclass
+class RollLine:
+    expected: int = 0
+    confirmed: int = 0
+    on_leave: int = 0
+    checked_in: int = 0
+    absent: int = 0
+    unanswered: int = 0
+
+
+@dataclass
+class Roll:
+    by_delegation: dict[str, RollLine] = field(default_factory=dict)
+    total: RollLine = field(default_factory=RollLine)
+    needed: int = 0
+
+    @property
+    def confirmed_reaches_quorum(self) -> bool:
+        return quorum.reached(self.total.confirmed, self.total.expected)
+
+    @property
+    def checked_in_reaches_quorum(self) -> bool:
+        return quorum.reached(self.total.checked_in, self.total.expected)
+
+
+async def roll(store: Store, meeting: Meeting) -> Roll:
+    result = Roll()
+    started = utcnow() >= meeting.starts_at
+    for invitee in await invitees(store, meeting.id):
+        row = invitee.attendance
+        if not row.delegate:
+            continue
+        for line in (
+            result.by_delegation.setdefault(row.delegation or "—", RollLine()),
+            result.total,
+        ):
+            line.expected += 1
+            line.confirmed += row.answer == "attend"
+            line.on_leave += row.answer == "leave" and row.leave_status == "approved"
+            line.checked_in += row.checked_in_at is not None
+            line.unanswered += row.answer == "none"
+            line.absent += (
+                started
+                and row.checked_in_at is None
+                and not (row.answer == "leave" and row.leave_status == "approved")
+            )
+    result.needed = quorum.needed(result.total.expected)
+    return result
+
+
+# ---------------------------------------------------------------- reminders and alerts
+
+
+def meeting_params(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "place": meeting.place,
+        "_at": meeting.starts_at.isoformat(),
+    }
+
+
+async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
+    """Turn every reminder whose time has come into outbox rows, once (unique reasons).
+
+    The start time is part of the reason, so a moved meeting gets fresh reminders while the
+    old ones were cancelled. Approved leave means no more reminders; people who have not
+    answered get the RSVP ask with buttons again.
+    """
+    meetings = list(
+        await store.session.scalars(
+            select(Meeting).where(
+                Meeting.status == "scheduled", Meeting.starts_at > now - REMINDER_GRACE
+            )
+        )
+    )
+    queued = 0
+    for meeting in meetings:
+        for minutes in meeting.reminder_minutes:
+            # Wall-clock arithmetic in the union's zone: "1 day before" a 10:00 meeting is 10:00
+            # the day before, also across a daylight-saving change.
+            fire_at = meeting.starts_at.astimezone(tz) - timedelta(minutes=int(minutes))
+            if fire_at > now or fire_at < meeting.created_at - REMINDER_GRACE:
+                continue  # not yet; or its time had passed before the meeting was even created
+            urgent = fire_at.astimezone(tz).date() == meeting.starts_at.astimezone(tz).date()
+            for invitee in await invitees(store, meeting.id):
+                row = invitee.attendance
+                if row.answer == "leave" and row.leave_status == "approved":
+                    continue
+                params = meeting_params(meeting)
+                key = "meetings.notify.remind"
+                if row.answer == "none":
+                    key = "meetings.notify.remind_rsvp"
+                    params["_choices"] = [
+                        ["meetings.button.attend", f"/meeting attend {meeting.id}"],
+                        ["meetings.button.leave", f"/meeting leave {meeting.id}"],
+                    ]
+                queued += await outbox.enqueue(
+                    store,
+                    reason=f"meeting:{meeting.id}:remind:{minutes}:{meeting.starts_at.isoformat()}",
+                    recipient_id=invitee.staff_id,
+                    message_key=key,
+                    why_key="meetings.why.invited",
+                    params=params,
+                    urgent=urgent,
+                    not_before=fire_at,
+                    grace=REMINDER_GRACE,
+                )
+    return queued
+
+
+async def quorum_alerts(store: Store, now: datetime) -> int:
+    """Tell officers when a congress looks like missing its quorum: the day before on
+    confirmations, and at the start on sign-ins."""
+    officers = list(
+        dict.fromkeys(
+            await store.session.scalars(
+                select(StaffRole.staff_id).where(StaffRole.role == "officer", StaffRole.scope == "")
+            )
+        )
+    )
+    meetings = list(
+        await store.session.scalars(
+            select(Meeting).where(
+                Meeting.status == "scheduled",
+                Meeting.kind == "congress",
+                Meeting.starts_at <= now + timedelta(days=1),
+                Meeting.ends_at >= now,
+            )
+        )
+    )
+    sent = 0
+    for meeting in meetings:
+        figures = await roll(store, meeting)
+        if figures.total.expected == 0:
+            continue
+        started = now >= meeting.starts_at
+        if started and not figures.checked_in_reaches_quorum:
+            occasion, count = "checkin", figures.total.checked_in
+        elif not started and not figures.confirmed_reaches_quorum:
+            occasion, count = "confirmed", figures.total.confirmed
+        else:
+            continue
+        for officer in officers:
+            sent += await outbox.enqueue(
+                store,
+                reason=f"meeting:{meeting.id}:quorum:{occasion}:{meeting.starts_at.isoformat()}",
+                recipient_id=officer,
+                message_key=f"meetings.notify.quorum_{occasion}",
+                why_key="meetings.why.officer",
+                urgent=True,
+                params={
+                    **meeting_params(meeting),
+                    "count": count,
+                    "expected": figures.total.expected,
+                    "needed": figures.needed,
+                },
+            )
+    return sent
