@@ -18,6 +18,7 @@ from storage import leases
 from storage.clock import utcnow
 from storage.db import Database
 from storage.meetings import service as meetings
+from storage.proposals import reminders as proposal_reminders
 from storage.proposals import service as proposals
 from storage.store import SYSTEM, Store
 
@@ -52,6 +53,7 @@ async def tick(database: Database, tz: tzinfo, now: datetime | None = None) -> d
             "closed_unrated": len(
                 await proposals.expire_ratings(store, moment.astimezone(tz).date())
             ),
+            "deadline_reminders": await proposal_reminders.due(store, moment, tz),
         }
     if any(done.values()):
         log.info("tick: %s", done)
