@@ -22,6 +22,7 @@ from storage.upsert import insert_ignore
 
 PENDING, SENT, FAILED, MISSED, CANCELLED = "pending", "sent", "failed", "missed", "cancelled"
 STATUSES = (PENDING, SENT, FAILED, MISSED, CANCELLED)
+BATCH = 500  # rows per INSERT: well inside both databases' parameter limits
 
 
 async def enqueue(
@@ -37,56 +38,98 @@ async def enqueue(
     grace: timedelta | None = None,
 ) -> bool:
     """Queue a message for every platform the recipient linked; False if it was queued before."""
+    queued = await enqueue_many(
+        store,
+        [Message(reason, recipient_id, message_key, params or {})],
+        why_key=why_key,
+        urgent=urgent,
+        not_before=not_before,
+        grace=grace,
+    )
+    return queued == 1
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    reason: str
+    recipient_id: int
+    message_key: str
+    params: dict[str, Any]
+
+
+async def enqueue_many(
+    store: Store,
+    messages: list[Message],
+    *,
+    why_key: str,
+    urgent: bool = False,
+    not_before: datetime | None = None,
+    grace: timedelta | None = None,
+) -> int:
+    """Queue many at once (a reminder for a whole congress): a few statements, not a few per
+    person. Returns how many were new; repeats are ignored by the unique constraints."""
+    if not messages:
+        return 0
     now = utcnow()
     when = not_before or now
-    inserted = await insert_ignore(
-        store.session,
-        OutboxMessage,
-        [
-            {
-                "reason": reason,
-                "recipient_id": recipient_id,
-                "message_key": message_key,
-                "why_key": why_key,
-                "params": params or {},
-                "urgent": urgent,
-                "created_at": now,
-                "not_before": when,
-                "grace_seconds": int(grace.total_seconds()) if grace is not None else None,
-            }
-        ],
-        conflict=("reason", "recipient_id"),
-    )
-    outbox_id = await store.session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.reason == reason, OutboxMessage.recipient_id == recipient_id
+    grace_seconds = int(grace.total_seconds()) if grace is not None else None
+    inserted = 0
+    for start in range(0, len(messages), BATCH):
+        batch = messages[start : start + BATCH]
+        inserted += await insert_ignore(
+            store.session,
+            OutboxMessage,
+            [
+                {
+                    "reason": m.reason,
+                    "recipient_id": m.recipient_id,
+                    "message_key": m.message_key,
+                    "why_key": why_key,
+                    "params": m.params,
+                    "urgent": urgent,
+                    "created_at": now,
+                    "not_before": when,
+                    "grace_seconds": grace_seconds,
+                }
+                for m in batch
+            ],
+            conflict=("reason", "recipient_id"),
         )
-    )
-    identities = list(
-        await store.session.execute(
-            select(Identity.platform, Identity.platform_user_id, Identity.address).where(
-                Identity.staff_id == recipient_id
+        keys = {(m.reason, m.recipient_id) for m in batch}
+        rows = await store.session.execute(
+            select(
+                OutboxMessage.id,
+                OutboxMessage.reason,
+                OutboxMessage.recipient_id,
+                Identity.platform,
+                Identity.platform_user_id,
+                Identity.address,
+            )
+            .join(Identity, Identity.staff_id == OutboxMessage.recipient_id)
+            .where(
+                OutboxMessage.reason.in_({m.reason for m in batch}),
+                OutboxMessage.recipient_id.in_({m.recipient_id for m in batch}),
             )
         )
-    )
-    await insert_ignore(
-        store.session,
-        Delivery,
-        [
-            {
-                "outbox_id": outbox_id,
-                "platform": row.platform,
-                "platform_user_id": row.platform_user_id,
-                "address": row.address,
-                "status": PENDING,
-                "attempts": 0,
-                "due_at": when,
-            }
-            for row in identities
-        ],
-        conflict=("outbox_id", "platform", "platform_user_id"),
-    )
-    return inserted == 1
+        await insert_ignore(
+            store.session,
+            Delivery,
+            [
+                {
+                    "outbox_id": row.id,
+                    "platform": row.platform,
+                    "platform_user_id": row.platform_user_id,
+                    "address": row.address,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "due_at": when,
+                }
+                for row in rows
+                if (row.reason, row.recipient_id) in keys
+            ],
+            conflict=("outbox_id", "platform", "platform_user_id"),
+        )
+    return inserted
 
 
 BACKFILL_WINDOW = timedelta(days=7)

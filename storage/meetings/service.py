@@ -350,6 +350,7 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
     )
     queued = 0
     for meeting in meetings:
+        people: list[Invitee] | None = None
         for minutes in meeting.reminder_minutes:
             # Wall-clock arithmetic in the union's zone: "1 day before" a 10:00 meeting is 10:00
             # the day before, also across a daylight-saving change.
@@ -357,7 +358,10 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
             if fire_at > now or fire_at < meeting.created_at - REMINDER_GRACE:
                 continue  # not yet; or its time had passed before the meeting was even created
             urgent = fire_at.astimezone(tz).date() == meeting.starts_at.astimezone(tz).date()
-            for invitee in await invitees(store, meeting.id):
+            people = people if people is not None else await invitees(store, meeting.id)
+            reason = f"meeting:{meeting.id}:remind:{minutes}:{meeting.starts_at.isoformat()}"
+            batch = []
+            for invitee in people:
                 row = invitee.attendance
                 if row.answer == "leave" and row.leave_status == "approved":
                     continue
@@ -369,17 +373,15 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
                         ["meetings.button.attend", f"/meeting attend {meeting.id}"],
                         ["meetings.button.leave", f"/meeting leave {meeting.id}"],
                     ]
-                queued += await outbox.enqueue(
-                    store,
-                    reason=f"meeting:{meeting.id}:remind:{minutes}:{meeting.starts_at.isoformat()}",
-                    recipient_id=invitee.staff_id,
-                    message_key=key,
-                    why_key="meetings.why.invited",
-                    params=params,
-                    urgent=urgent,
-                    not_before=fire_at,
-                    grace=REMINDER_GRACE,
-                )
+                batch.append(outbox.Message(reason, invitee.staff_id, key, params))
+            queued += await outbox.enqueue_many(
+                store,
+                batch,
+                why_key="meetings.why.invited",
+                urgent=urgent,
+                not_before=fire_at,
+                grace=REMINDER_GRACE,
+            )
     return queued
 
 
