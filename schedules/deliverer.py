@@ -54,6 +54,7 @@ class Deliverer:
         default_timezone: tzinfo | None = None,
         quiet_hours: str = "22:00-07:30",
         limiter: RateLimiter | None = None,
+        lease: timedelta = LEASE,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -62,6 +63,7 @@ class Deliverer:
         self.default_timezone = default_timezone or zone("Asia/Shanghai")
         self.quiet = parse_window(quiet_hours)
         self.limiter = limiter or RateLimiter()
+        self.lease = lease
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -86,7 +88,7 @@ class Deliverer:
             jobs = await outbox.claim_due(
                 Store(session, SYSTEM),
                 platforms=wanted,
-                lease=LEASE,
+                lease=self.lease,
                 limit=limit,
                 platform_user_id=platform_user_id,
             )

@@ -1,0 +1,160 @@
+"""Fault tests with real processes on PostgreSQL: several schedulers, a sender killed with
+SIGKILL in the middle of a fan-out, and a storm of 429s. Bounded in time."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import signal
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from sqlalchemy import func, select
+
+from bot.app import App
+from storage import identity, outbox
+from storage.clock import utcnow
+from storage.meetings import service as meetings
+from storage.models import Delivery, OutboxMessage
+from storage.store import SYSTEM, Actor, Store
+
+pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = [sys.executable, "-m", "tests.fault_worker"]
+
+
+class Platform:
+    """A fake chat platform on loopback that counts every message it accepts."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.received: collections.Counter[str] = collections.Counter()
+        self.fail_first = fail_first
+        self.refused = 0
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if self.refused < self.fail_first:
+            self.refused += 1
+            return web.json_response({"ok": False}, status=429, headers={"Retry-After": "1"})
+        self.received[body["text"]] += 1
+        return web.json_response({"id": sum(self.received.values())})
+
+    async def __aenter__(self) -> Platform:
+        app = web.Application()
+        app.router.add_post("/send", self.handle)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+
+async def fan_out(app: App, count: int) -> None:
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli"))
+        view = await identity.staff_by_no(store, "D2001")
+        assert view is not None
+        await identity.ensure_identity(store, "fake", "fake-user", view.id)
+        await outbox.enqueue_many(
+            store,
+            [
+                outbox.Message(
+                    f"fanout:{i}",
+                    view.id,
+                    "identity.link.done",
+                    {"name": f"n{i:04d}", "staff_no": "D2001"},
+                )
+                for i in range(count)
+            ],
+            why_key="identity.whoami_footer",
+            urgent=True,
+        )
+
+
+async def spawn(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *WORKER, *args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+
+
+async def statuses(app: App) -> dict[str, int]:
+    async with app.database.session() as session:
+        return await outbox.counts_by_status(Store(session, SYSTEM))
+
+
+async def test_a_killed_sender_loses_nothing(any_app: App) -> None:
+    await fan_out(any_app, 1000)
+    async with Platform() as platform:
+        worker = await spawn("send", any_app.settings.database_url, platform.url)
+        deadline = time.monotonic() + 60
+        while sum(platform.received.values()) < 300 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+        at_kill = sum(platform.received.values())
+        assert 300 <= at_kill < 1000, "killed in the middle of the fan-out"
+        restarted = await spawn("send", any_app.settings.database_url, platform.url)
+        await asyncio.wait_for(restarted.wait(), timeout=120)
+    assert await statuses(any_app) == {"sent": 1000}, "every delivery ends sent"
+    assert len(platform.received) == 1000, "none lost"
+    repeats = sum(n - 1 for n in platform.received.values())
+    assert repeats <= 50, f"at most the claimed batch in flight is repeated, got {repeats}"
+
+
+async def test_a_429_storm_is_ridden_out(any_app: App) -> None:
+    await fan_out(any_app, 200)
+    async with Platform(fail_first=150) as platform:
+        worker = await spawn("send", any_app.settings.database_url, platform.url)
+        await asyncio.wait_for(worker.wait(), timeout=120)
+    assert platform.refused == 150
+    assert await statuses(any_app) == {"sent": 200}
+    assert len(platform.received) == 200 and max(platform.received.values()) == 1
+
+
+async def test_two_scheduler_processes_schedule_each_reminder_once(any_app: App) -> None:
+    start = utcnow() + timedelta(hours=20)
+    async with any_app.database.session() as session:
+        for i in range(3):
+            meeting = await meetings.create(
+                Store(session, SYSTEM),
+                title=f"会议{i}",
+                kind="congress",
+                starts_at=start + timedelta(minutes=i),
+                ends_at=start + timedelta(hours=3),
+                place="礼堂",
+                agenda="",
+                audience="delegates",
+                scope="",
+            )
+            meeting.created_at = start - timedelta(days=30)
+    url = any_app.settings.database_url
+    first, second = await spawn("tick", url, "20"), await spawn("tick", url, "20")
+    await asyncio.wait_for(asyncio.gather(first.wait(), second.wait()), timeout=120)
+    assert first.returncode == 0 and second.returncode == 0
+    async with any_app.database.session() as session:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.reason.like("meeting:%:remind:%"))
+        )
+        duplicates = await session.scalar(
+            select(func.count()).select_from(
+                select(Delivery.outbox_id)
+                .group_by(Delivery.outbox_id, Delivery.platform, Delivery.platform_user_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+    assert count == 3 * 8 * 2 and duplicates == 0
