@@ -13,11 +13,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    Select,
+    String,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
 from storage.models import Delivery, Identity, OutboxMessage, Staff
 from storage.store import Store
+from storage.types import JSONType, UTCDateTime
 from storage.upsert import insert_ignore
 
 PENDING, SENT, FAILED, MISSED, CANCELLED = "pending", "sent", "failed", "missed", "cancelled"
@@ -377,3 +391,88 @@ async def report(store: Store, status: str | None = None, limit: int = 10) -> Qu
         for sent, due, state, platform, staff_no, error in rows
     ]
     return QueueReport(counts, oldest, failures)
+
+
+async def enqueue_select(
+    store: Store,
+    recipients: Select[Any],
+    *,
+    reason: str,
+    message_key: str,
+    why_key: str,
+    params: dict[str, Any],
+    urgent: bool = False,
+    not_before: datetime | None = None,
+    grace: timedelta | None = None,
+) -> int:
+    """Queue one message for everyone `recipients` selects, inside the database: two
+    INSERT ... SELECT statements whatever the number of people (a whole congress)."""
+    now = utcnow()
+    when = not_before or now
+    people = recipients.subquery()
+    staff_id = next(iter(people.c))
+    dialect = store.session.bind.dialect.name if store.session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    rows = select(
+        literal(reason, String()),
+        staff_id,
+        literal(message_key, String()),
+        literal(why_key, String()),
+        literal(params, JSONType),
+        literal(urgent, Boolean()),
+        literal(now, UTCDateTime()),
+        literal(when, UTCDateTime()),
+        literal(int(grace.total_seconds()) if grace is not None else None, Integer()),
+    ).where(true())  # SQLite needs a WHERE to read ON CONFLICT after a SELECT
+    added = await store.session.execute(
+        insert(OutboxMessage)
+        .from_select(
+            [
+                "reason",
+                "recipient_id",
+                "message_key",
+                "why_key",
+                "params",
+                "urgent",
+                "created_at",
+                "not_before",
+                "grace_seconds",
+            ],
+            rows,
+        )
+        .on_conflict_do_nothing(index_elements=["reason", "recipient_id"])
+        .returning(OutboxMessage.id)
+    )
+    inserted = len(added.all())
+    fan = (
+        select(
+            OutboxMessage.id,
+            Identity.platform,
+            Identity.platform_user_id,
+            Identity.address,
+            literal(PENDING, String()),
+            literal(0, Integer()),
+            literal(when, UTCDateTime()),
+            literal(False, Boolean()),
+        )
+        .join(Identity, Identity.staff_id == OutboxMessage.recipient_id)
+        .where(OutboxMessage.reason == reason)
+    )
+    await store.session.execute(
+        insert(Delivery)
+        .from_select(
+            [
+                "outbox_id",
+                "platform",
+                "platform_user_id",
+                "address",
+                "status",
+                "attempts",
+                "due_at",
+                "late",
+            ],
+            fan,
+        )
+        .on_conflict_do_nothing(index_elements=["outbox_id", "platform", "platform_user_id"])
+    )
+    return inserted

@@ -24,10 +24,11 @@ async def insert_ignore(
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
         insert(model)
-        .values(list(rows))
         .on_conflict_do_nothing(index_elements=list(conflict))
         # psycopg reports no rowcount here; the rows that went in come back instead.
         .returning(*inspect(model).primary_key)
     )
-    result = await session.execute(statement)
+    # Rows as parameters, not as VALUES: one cached statement that SQLAlchemy batches
+    # ("insertmanyvalues"), instead of compiling a new giant statement every time.
+    result = await session.execute(statement, [dict(row) for row in rows])
     return len(result.all())

@@ -350,7 +350,6 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
     )
     queued = 0
     for meeting in meetings:
-        people: list[Invitee] | None = None
         for minutes in meeting.reminder_minutes:
             # Wall-clock arithmetic in the union's zone: "1 day before" a 10:00 meeting is 10:00
             # the day before, also across a daylight-saving change.
@@ -358,30 +357,34 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
             if fire_at > now or fire_at < meeting.created_at - REMINDER_GRACE:
                 continue  # not yet; or its time had passed before the meeting was even created
             urgent = fire_at.astimezone(tz).date() == meeting.starts_at.astimezone(tz).date()
-            people = people if people is not None else await invitees(store, meeting.id)
             reason = f"meeting:{meeting.id}:remind:{minutes}:{meeting.starts_at.isoformat()}"
-            batch = []
-            for invitee in people:
-                row = invitee.attendance
-                if row.answer == "leave" and row.leave_status == "approved":
-                    continue
-                params = meeting_params(meeting)
-                key = "meetings.notify.remind"
-                if row.answer == "none":
-                    key = "meetings.notify.remind_rsvp"
-                    params["_choices"] = [
-                        ["meetings.button.attend", f"/meeting attend {meeting.id}"],
-                        ["meetings.button.leave", f"/meeting leave {meeting.id}"],
-                    ]
-                batch.append(outbox.Message(reason, invitee.staff_id, key, params))
-            queued += await outbox.enqueue_many(
-                store,
-                batch,
-                why_key="meetings.why.invited",
-                urgent=urgent,
-                not_before=fire_at,
-                grace=REMINDER_GRACE,
+            invited = select(Attendance.staff_id).where(Attendance.meeting_id == meeting.id)
+            answered = invited.where(
+                Attendance.answer != "none",
+                ~((Attendance.answer == "leave") & (Attendance.leave_status == "approved")),
             )
+            rsvp = {
+                **meeting_params(meeting),
+                "_choices": [
+                    ["meetings.button.attend", f"/meeting attend {meeting.id}"],
+                    ["meetings.button.leave", f"/meeting leave {meeting.id}"],
+                ],
+            }
+            for recipients, key, params in (
+                (answered, "meetings.notify.remind", meeting_params(meeting)),
+                (invited.where(Attendance.answer == "none"), "meetings.notify.remind_rsvp", rsvp),
+            ):
+                queued += await outbox.enqueue_select(
+                    store,
+                    recipients,
+                    reason=reason,
+                    message_key=key,
+                    why_key="meetings.why.invited",
+                    params=params,
+                    urgent=urgent,
+                    not_before=fire_at,
+                    grace=REMINDER_GRACE,
+                )
     return queued
 
 

@@ -1,0 +1,193 @@
+"""10,000 meeting reminders through a rate-limited fake platform on loopback.
+
+Reports the time to materialise the reminder for 10,000 recipients (target under 2 s
+on PostgreSQL), the achieved send rate as a fraction of the platform's limit (target
+at least 0.95), the 429s received, duplicates (target 0) and lost messages (target 0).
+
+    python -m benchmarks.fanout --postgres URL [--recipients 10000] [--limit 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import os
+import time
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from aiohttp import ClientSession, web
+from sqlalchemy import insert
+
+from benchmarks.dispatch import drop_schema, postgres_url
+from bot.app import build_catalog
+from bot.delivery import Recipient, SendResult
+from bot.replies import Reply
+from schedules.deliverer import Deliverer
+from schedules.ratelimit import RateLimiter
+from schedules.tick import tick
+from storage.clock import utcnow
+from storage.db import Database
+from storage.meetings import service as meetings
+from storage.models import Identity, Staff
+from storage.store import SYSTEM, Store
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class RateLimitedPlatform:
+    """Accepts at most `limit` messages in any one-second window; 429 with Retry-After beyond."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.window_start = 0.0
+        self.in_window = 0
+        self.rejected = 0
+        self.received: collections.Counter[str] = collections.Counter()
+        self.first = self.last = 0.0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        now = time.monotonic()
+        if now - self.window_start >= 1.0:
+            self.window_start, self.in_window = now, 0
+        if self.in_window >= self.limit:
+            self.rejected += 1
+            return web.json_response({"ok": False}, status=429, headers={"Retry-After": "1"})
+        self.in_window += 1
+        body = await request.json()
+        self.received[body["who"]] += 1
+        self.first = self.first or now
+        self.last = now
+        return web.json_response({"id": sum(self.received.values())})
+
+
+async def setup(url: str, recipients: int) -> int:
+    database = Database(url)
+    now = utcnow()
+    async with database.session() as session:
+        for start in range(0, recipients, 1000):
+            rows = [
+                {
+                    "staff_no": f"B{i:06d}",
+                    "name": f"代表{i}",
+                    "department": "教务处",
+                    "sub_union": "机关分工会",
+                    "employment_type": "establishment",
+                    "union_member": True,
+                    "delegate": True,
+                    "delegation": f"第{i % 20}代表团",
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(start, min(recipients, start + 1000))
+            ]
+            ids = list(await session.scalars(insert(Staff).returning(Staff.id), rows))
+            await session.execute(
+                insert(Identity),
+                [
+                    {
+                        "platform": "telegram",
+                        "platform_user_id": str(10_000_000 + staff_id),
+                        "staff_id": staff_id,
+                        "display_name": "",
+                        "linked_at": now,
+                    }
+                    for staff_id in ids
+                ],
+            )
+        meeting = await meetings.create(
+            Store(session, SYSTEM),
+            title="第五届教代会第三次全体会议",
+            kind="congress",
+            starts_at=now + timedelta(hours=20),
+            ends_at=now + timedelta(hours=23),
+            place="学术报告厅",
+            agenda="",
+            audience="delegates",
+            scope="",
+        )
+        meeting.created_at = now - timedelta(days=30)
+        meeting.reminder_minutes = [24 * 60]
+        meeting_id = meeting.id
+    await database.dispose()
+    return meeting_id
+
+
+async def run(url: str, recipients: int, limit: int) -> None:
+    await setup(url, recipients)
+    database = Database(url)
+    started = time.perf_counter()
+    done = await tick(database, TZ)
+    materialise = time.perf_counter() - started
+    print(f"materialised {done['reminders']} reminders in {materialise:.2f} s")
+
+    platform = RateLimitedPlatform(limit)
+    app = web.Application()
+    app.router.add_post("/send", platform.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    address = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+    retries = 0
+    async with ClientSession() as http:
+
+        async def send(recipient: Recipient, reply: Reply) -> SendResult:
+            nonlocal retries
+            async with http.post(address, json={"who": recipient.user_id}) as response:
+                if response.status == 429:
+                    retries += 1
+                    return SendResult.retry(float(response.headers["Retry-After"]), "429")
+                return SendResult.sent(str((await response.json())["id"]))
+
+        limiter = RateLimiter(
+            {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
+        )
+        deliverer = Deliverer(
+            database,
+            build_catalog(),
+            {"telegram": send},
+            "zh",
+            default_timezone=TZ,
+            quiet_hours="00:00-00:00",
+            limiter=limiter,
+        )
+        clock = time.perf_counter()
+        while sum(platform.received.values()) < done["reminders"]:
+            if not await deliverer.run_once(limit=200) and time.perf_counter() - clock > 600:
+                break
+    await runner.cleanup()
+    await database.dispose()
+    sent = sum(platform.received.values())
+    duration = max(platform.last - platform.first, 1e-9)
+    rate = (sent - 1) / duration if sent > 1 else 0.0
+    print(
+        f"sent {sent} in {duration:.1f} s: {rate:.1f}/s against a limit of {limit}/s "
+        f"= {rate / limit:.3f} of the limit"
+    )
+    duplicates = sum(n - 1 for n in platform.received.values())
+    lost = done["reminders"] - len(platform.received)
+    print(f"429s received: {platform.rejected}; duplicates: {duplicates}; lost: {lost}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--limit", type=int, default=200, help="the fake platform's messages/s")
+    parser.add_argument("--postgres", default=os.environ.get("UNIONBOT_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    if not args.postgres:
+        parser.error("give --postgres URL (or set UNIONBOT_TEST_POSTGRES_URL)")
+    url, schema = postgres_url(args.postgres)
+    try:
+        asyncio.run(run(url, args.recipients, args.limit))
+    finally:
+        drop_schema(args.postgres, schema)
+
+
+if __name__ == "__main__":
+    main()
