@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from bot.args import Arg, Option, choice, integer, local_datetime, text
+from bot.args import Arg, Invalid, Option, choice, integer, local_datetime, text
 from bot.errors import UserError
 from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, require, roles
@@ -35,6 +36,34 @@ def domain_errors(handler: Callable[[Ctx], Awaitable[Any]]) -> Callable[[Ctx], A
             raise UserError(exc.key, **exc.params) from None
 
     return run
+
+
+_OFFSET = re.compile(r"(\d+)\s*(d|h|m|天|小时|分钟?)", re.IGNORECASE)
+_UNIT = {"d": 1440, "天": 1440, "h": 60, "小时": 60, "m": 1, "分": 1, "分钟": 1}
+
+
+def offsets(value: str) -> list[int]:
+    """'7d 1d 2h' (or 7天 1天 2小时): reminder offsets before the start, in minutes."""
+    found = _OFFSET.findall(value)
+    if not found or _OFFSET.sub("", value).strip(" ,，;；"):
+        raise Invalid("meetings.error.offsets", value=value)
+    return sorted({int(n) * _UNIT[unit.lower()] for n, unit in found}, reverse=True)
+
+
+def links(value: str) -> list[str]:
+    found = [part for part in re.split(r"[\s,，]+", value.strip()) if part]
+    if not all(part.startswith(("http://", "https://")) for part in found):
+        raise Invalid("meetings.error.links")
+    return found
+
+
+def default_reminders(ctx: Ctx) -> list[int]:
+    """`UNIONBOT_MEETING_REMINDERS` (like '7d 1d 2h'), else 7 days, 1 day and 2 hours."""
+    configured = ctx.settings.value("UNIONBOT_MEETING_REMINDERS")
+    try:
+        return offsets(configured) if configured else list(meetings.DEFAULT_REMINDERS)
+    except Invalid:
+        return list(meetings.DEFAULT_REMINDERS)
 
 
 def aware(ctx: Ctx, wall: datetime) -> datetime:
@@ -78,6 +107,8 @@ async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Re
             agenda=values.get("agenda") or "",
             audience=values["audience"],
             scope=values.get("scope") or "",
+            documents=values.get("documents") or [],
+            reminder_minutes=values.get("reminders") or default_reminders(ctx),
         )
     except meetings.MeetingError as exc:
         raise UserError(exc.key, **exc.params) from None
@@ -138,6 +169,14 @@ area.form(
                 required=False,
                 hint_key="meetings.form.hint_scope",
             ),
+            FormField("documents", "meetings.form.field_documents", links, required=False),
+            FormField(
+                "reminders",
+                "meetings.form.field_reminders",
+                offsets,
+                required=False,
+                hint_key="meetings.form.hint_reminders",
+            ),
         ),
         on_submit=save,
         permission=roles("officer"),
@@ -197,7 +236,13 @@ async def show(ctx: Ctx) -> Reply:
         ),
         (ctx.t("meetings.field.place"), meeting.place),
         (ctx.t("meetings.field.invited"), str(len(invited))),
+        (
+            ctx.t("meetings.field.reminders"),
+            ctx.join([_offset_text(ctx, m) for m in meeting.reminder_minutes]) or "—",
+        ),
     ]
+    if meeting.documents:
+        fields.append((ctx.t("meetings.field.documents"), "\n".join(meeting.documents)))
     if ctx.user.id in invited:
         fields.append(
             (ctx.t("meetings.field.mine"), status_text(ctx, invited[ctx.user.id].attendance))
@@ -222,6 +267,14 @@ async def show(ctx: Ctx) -> Reply:
         fields=fields,
         choices=choices,
     )
+
+
+def _offset_text(ctx: Ctx, minutes: int) -> str:
+    if minutes % 1440 == 0:
+        return ctx.t("meetings.offset.days", n=minutes // 1440)
+    if minutes % 60 == 0:
+        return ctx.t("meetings.offset.hours", n=minutes // 60)
+    return ctx.t("meetings.offset.minutes", n=minutes)
 
 
 @area.command("meeting attend", aliases=["会议 参加", "参会"], args=[MEETING_ID], permission=LINKED)

@@ -17,8 +17,8 @@ START = "2099-12-01 09:00"
 
 
 async def create_meeting(chat: ConsoleChat, audience: str = "1", scope: str = "-") -> int:
-    assert "(1/8)" in await chat.say("O4001", "/meeting create")
-    for answer in (
+    assert "(1/10)" in await chat.say("O4001", "/meeting create")
+    answers = (
         "第五届教代会第三次全体会议",
         "1",
         START,
@@ -26,10 +26,15 @@ async def create_meeting(chat: ConsoleChat, audience: str = "1", scope: str = "-
         "学术报告厅",
         "-",
         audience,
-    ):
+        scope,
+        "https://union.example.edu.cn/agenda.pdf",
+    )
+    for answer in answers:
         said = await chat.say("O4001", answer)
         assert not said.error, said.text
-    said = await chat.say("O4001", scope)
+    bad = await chat.say("O4001", "soon")
+    assert bad.error and "7d 1d 2h" in bad
+    said = await chat.say("O4001", "7天 1d 2小时")
     assert "已创建" in said, said.text
     return int(re.search(r"#(\d+)", said.text).group(1))  # type: ignore[union-attr]
 
@@ -53,7 +58,8 @@ async def test_invitation_leave_and_approval(any_chat: ConsoleChat) -> None:
     assert denied.error, "another delegation's head may not decide"
     assert "已批准" in await chat.say("D2001", f"/meeting approve {mid} D2002")
     assert any("已获批准" in n.text for n in await chat.inbox("D2002"))
-    assert "请假已批准" in await chat.say("D2002", f"/meeting show {mid}")
+    shown = await chat.say("D2002", f"/meeting show {mid}")
+    assert "请假已批准" in shown and "agenda.pdf" in shown and "提前 2 小时" in shown
     assert "已确认参加" in await chat.say("D2003", f"/meeting attend {mid}")
     roll = await chat.say("O4001", f"/meeting roll {mid}")
     assert "第一代表团：应到 5，确认 1，请假 1，已签到 0，缺席 0，未回复 3" in roll, roll.text

@@ -73,6 +73,7 @@ async def create(
     audience: str,
     scope: str,
     reminder_minutes: list[int] | None = None,
+    documents: list[str] | None = None,
 ) -> Meeting:
     if ends_at <= starts_at:
         raise MeetingError("meetings.error.end_before_start")
@@ -87,7 +88,7 @@ async def create(
         ends_at=ends_at,
         place=place,
         agenda=agenda or "",
-        documents=[],
+        documents=list(documents or []),
         audience=audience,
         audience_scope=scope,
         reminder_minutes=list(reminder_minutes or DEFAULT_REMINDERS),
