@@ -23,7 +23,7 @@ async def test_wrong_argument_shows_usage(conversation: Chat) -> None:
     assert said.error and "/lang" in said and "zh" in said
 
 
-async def test_a_proposal_from_draft_to_review(conversation: Chat) -> None:
+async def test_a_proposal_from_draft_to_closed(conversation: Chat) -> None:
     opened = await conversation.say(
         "O4001", '/session open "第五届第三次" --from 2026-01-01 --to 2099-12-31'
     )
@@ -42,3 +42,13 @@ async def test_a_proposal_from_draft_to_review(conversation: Chat) -> None:
     assert "-001" in accepted
     denied = await conversation.say("T1001", "/review 1 accept")
     assert denied.error
+    assert "已交办" in await conversation.say("O4001", "交办 1 后勤管理处 --due 2099-01-01")
+    assignment = await conversation.inbox("H5001")
+    assert any("已交办" in n.text for n in assignment)
+    assert (await conversation.say("H5002", "/reply 1 A 不是我们办")).error
+    assert "已答复" in await conversation.say("H5001", "答复 1 B 已列入明年计划")
+    asked = [n for n in await conversation.inbox("D2001") if n.choices]
+    assert asked[-1].choices[-1].command == "/proposal rate 1 unsatisfied"
+    assert "退回" in await conversation.say("D2001", "评价 1 不满意 还没有公示")
+    assert "已答复" in await conversation.say("H5001", "/reply 1 A 已公示")
+    assert "已办结" in await conversation.say("D2001", "/proposal rate 1 satisfied")
