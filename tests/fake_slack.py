@@ -8,6 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 
 @dataclass
 class Call:
@@ -31,12 +33,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.handle)
         app.router.add_post("/respond/{id}", self.respond)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:

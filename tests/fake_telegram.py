@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 BOT = {
     "id": 999,
     "is_bot": True,
@@ -41,12 +43,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:

@@ -22,6 +22,7 @@ from storage.clock import utcnow
 from storage.meetings import service as meetings
 from storage.models import Delivery, OutboxMessage
 from storage.store import SYSTEM, Actor, Store
+from tests.loopback import serve
 
 pytestmark = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,11 +50,8 @@ class Platform:
     async def __aenter__(self) -> Platform:
         app = web.Application()
         app.router.add_post("/send", self.handle)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+        self.runner, base = await serve(app)
+        self.url = f"{base}/send"
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -24,6 +24,7 @@ from storage import identity
 from storage.store import Actor, Store
 from tests.fake_slack import Call, FakeSlack
 from tests.harness import Said
+from tests.loopback import serve
 
 SIGNING_SECRET = "slack-signing-secret-for-tests"
 TOKEN = "xoxb-slack-token-never-logged"
@@ -186,14 +187,10 @@ async def running_slack(app: App, fake: FakeSlack) -> AsyncIterator[tuple[SlackA
         store=app.runtime.store,
     )
     adapter = SlackAdapter(runtime)
-    runner = web.AppRunner(http, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base = await serve(http)
     await adapter.start()
     try:
-        yield adapter, f"http://127.0.0.1:{port}/slack/events"
+        yield adapter, f"{base}/slack/events"
     finally:
         await adapter.stop()
         await runner.cleanup()

@@ -22,6 +22,7 @@ from storage import identity
 from storage.store import Actor, Store
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Said
+from tests.loopback import serve
 
 SECRET = "webhook-secret-123"
 TOKEN = "123456:TEST-token-never-logged"
@@ -148,14 +149,10 @@ async def running_adapter(
         store=app.runtime.store,
     )
     adapter = TelegramAdapter(runtime)
-    runner = web.AppRunner(http, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, base = await serve(http)
     await adapter.start()
     try:
-        yield adapter, f"http://127.0.0.1:{port}/telegram/webhook"
+        yield adapter, f"{base}/telegram/webhook"
     finally:
         await adapter.stop()
         await runner.cleanup()

@@ -256,6 +256,21 @@ class SlackAdapter(Adapter):
                     thread_ts=event.get("thread_ts") if group else None,
                 )
 
+    async def _open_form(self, outcome: Outcome, trigger_id: str, channel: str) -> bool:
+        """If the command opened a form, show it as a modal (within the trigger's 3 seconds)."""
+        if outcome.form is None or outcome.form_start is None:
+            return False
+        metadata = {
+            "form": outcome.form.name,
+            "context": outcome.form_start.context,
+            "channel": channel,
+        }
+        view = modal(
+            outcome.form, self.runtime.catalog, outcome.lang, outcome.form_start.initial, metadata
+        )
+        await self.client.views_open(trigger_id=trigger_id, view=view)
+        return True
+
     async def _slash(self, body: dict[str, Any], respond: AsyncRespond) -> None:
         """`/union ...`: replies are ephemeral, so only the person sees them; forms open a modal."""
         user, channel = str(body.get("user_id")), str(body.get("channel_id"))
@@ -268,22 +283,7 @@ class SlackAdapter(Adapter):
             str(body.get("trigger_id")),
             modal_forms=True,
         )
-        if outcome.form is not None and outcome.form_start is not None:
-            metadata = {
-                "form": outcome.form.name,
-                "context": outcome.form_start.context,
-                "channel": channel,
-            }
-            await self.client.views_open(
-                trigger_id=str(body.get("trigger_id")),
-                view=modal(
-                    outcome.form,
-                    self.runtime.catalog,
-                    outcome.lang,
-                    outcome.form_start.initial,
-                    metadata,
-                ),
-            )
+        await self._open_form(outcome, str(body.get("trigger_id")), channel)
         for reply in outcome.replies:
             await respond(
                 blocks=blocks(reply), text=fallback_text(reply), response_type="ephemeral"
@@ -306,22 +306,7 @@ class SlackAdapter(Adapter):
             str(body.get("trigger_id")),
             modal_forms=True,
         )
-        if outcome.form is not None and outcome.form_start is not None:
-            metadata = {
-                "form": outcome.form.name,
-                "context": outcome.form_start.context,
-                "channel": channel,
-            }
-            await self.client.views_open(
-                trigger_id=str(body.get("trigger_id")),
-                view=modal(
-                    outcome.form,
-                    self.runtime.catalog,
-                    outcome.lang,
-                    outcome.form_start.initial,
-                    metadata,
-                ),
-            )
+        if await self._open_form(outcome, str(body.get("trigger_id")), channel):
             return
         replies = outcome.replies or [Reply(text="✓")]
         first, rest = replies[0], replies[1:]

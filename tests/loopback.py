@@ -1,0 +1,15 @@
+"""Serving an aiohttp application on loopback port 0, for fake platforms and the bot's server."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Start `app` on 127.0.0.1 with a free port; returns the runner and the base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
