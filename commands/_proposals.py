@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
 from bot.errors import UserError
 from bot.replies import Reply
@@ -14,7 +11,6 @@ from storage.clock import utcnow
 from storage.models import Proposal
 from storage.proposals import service
 from storage.proposals.rules import ProposalRules
-from storage.proposals.state import InvalidTransition
 
 OVERSEERS = ("committee", "officer")
 
@@ -37,30 +33,6 @@ def is_overseer(ctx: Ctx) -> bool:
 def departments(ctx: Ctx) -> set[str]:
     """The departments the caller answers proposals for."""
     return {role.scope for role in ctx.user.roles if role.name == "handler" and role.scope}
-
-
-Handler = Callable[[Ctx], Awaitable[Any]]
-
-
-def domain_errors(handler: Handler) -> Handler:
-    """Turn the store's refusals into replies that say what is wrong and what is allowed."""
-
-    @functools.wraps(handler)
-    async def run(ctx: Ctx) -> Any:
-        try:
-            return await handler(ctx)
-        except service.ProposalError as exc:
-            raise UserError(exc.key, **exc.params) from None
-        except InvalidTransition as exc:
-            allowed = ctx.join([ctx.t(f"proposals.action.{a.value}") for a in exc.allowed]) or "—"
-            raise UserError(
-                "proposals.error.transition",
-                action=ctx.t(f"proposals.action.{exc.action.value}"),
-                status=ctx.t(f"proposals.status.{exc.status.value}"),
-                allowed=allowed,
-            ) from None
-
-    return run
 
 
 async def visible(ctx: Ctx, proposal_id: int) -> Proposal:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +13,7 @@ from bot.permissions import LINKED, require, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
 from commands._backend import Ctx
+from commands._errors import domain_errors
 from storage import outbox
 from storage.clock import utcnow
 from storage.meetings import checkin
@@ -25,17 +24,6 @@ area = Area("meetings")
 
 MEETING_ID = Arg("id", integer(1), metavar="ID")
 FORM = "meeting"
-
-
-def domain_errors(handler: Callable[[Ctx], Awaitable[Any]]) -> Callable[[Ctx], Awaitable[Any]]:
-    @functools.wraps(handler)
-    async def run(ctx: Ctx) -> Any:
-        try:
-            return await handler(ctx)
-        except meetings.MeetingError as exc:
-            raise UserError(exc.key, **exc.params) from None
-
-    return run
 
 
 _OFFSET = re.compile(r"(\d+)\s*(d|h|m|天|小时|分钟?)", re.IGNORECASE)
@@ -93,25 +81,23 @@ async def tell(
             )
 
 
+@domain_errors
 async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
     starts = aware(ctx, values["starts"])
     ends = aware(ctx, values["ends"])
-    try:
-        meeting = await meetings.create(
-            ctx.services,
-            title=values["title"],
-            kind=values["kind"],
-            starts_at=starts,
-            ends_at=ends,
-            place=values["place"],
-            agenda=values.get("agenda") or "",
-            audience=values["audience"],
-            scope=values.get("scope") or "",
-            documents=values.get("documents") or [],
-            reminder_minutes=values.get("reminders") or default_reminders(ctx),
-        )
-    except meetings.MeetingError as exc:
-        raise UserError(exc.key, **exc.params) from None
+    meeting = await meetings.create(
+        ctx.services,
+        title=values["title"],
+        kind=values["kind"],
+        starts_at=starts,
+        ends_at=ends,
+        place=values["place"],
+        agenda=values.get("agenda") or "",
+        audience=values["audience"],
+        scope=values.get("scope") or "",
+        documents=values.get("documents") or [],
+        reminder_minutes=values.get("reminders") or default_reminders(ctx),
+    )
     invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
     await tell(
         ctx,

@@ -11,10 +11,10 @@ from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
 from commands._backend import Ctx, staff_of
+from commands._errors import domain_errors
 from commands._proposals import (
     OVERSEERS,
     departments,
-    domain_errors,
     is_overseer,
     line,
     listing,
@@ -57,6 +57,7 @@ SCOPES = {
 STATUS_WORDS = {status.value: status.value for status in Status}
 
 
+@domain_errors
 async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, Any]) -> Reply:
     staff = staff_of(ctx)
     if values["category"] not in rules(ctx).categories:
@@ -66,20 +67,17 @@ async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, An
             "bot.invalid.too_long", max=rules(ctx).title_max, length=len(values["title"])
         )
     proposal_id = form_context.get("edit")
-    try:
-        if proposal_id:
-            proposal = await service.get(ctx.services, int(proposal_id))
-            await service.edit(ctx.services, proposal, staff.id, values)
-            return draft_reply(ctx, proposal, ctx.t("proposals.saved_edit", id=proposal.id))
-        proposal = await service.create(
-            ctx.services,
-            proposer_id=staff.id,
-            is_delegate=staff.delegate,
-            today=today(ctx),
-            fields=values,
-        )
-    except service.ProposalError as exc:
-        raise UserError(exc.key, **exc.params) from None
+    if proposal_id:
+        proposal = await service.get(ctx.services, int(proposal_id))
+        await service.edit(ctx.services, proposal, staff.id, values)
+        return draft_reply(ctx, proposal, ctx.t("proposals.saved_edit", id=proposal.id))
+    proposal = await service.create(
+        ctx.services,
+        proposer_id=staff.id,
+        is_delegate=staff.delegate,
+        today=today(ctx),
+        fields=values,
+    )
     return draft_reply(ctx, proposal, ctx.t("proposals.saved_new", id=proposal.id))
 
 

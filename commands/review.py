@@ -10,7 +10,8 @@ from bot.permissions import require, roles
 from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
-from commands._proposals import OVERSEERS, domain_errors, rules, today
+from commands._errors import domain_errors
+from commands._proposals import OVERSEERS, rules, today
 from storage.proposals import notify, service
 
 area = Area("review")

@@ -8,7 +8,8 @@ from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
-from commands._proposals import domain_errors, today
+from commands._errors import domain_errors
+from commands._proposals import today
 from storage.proposals import service
 
 area = Area("sessions")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from storage import audit, outbox
 from storage.clock import utcnow
+from storage.errors import DomainError
 from storage.meetings import checkin, quorum
 from storage.models import Attendance, Meeting, Staff, StaffRole
 from storage.store import Store
@@ -24,11 +25,8 @@ CHECKIN_FAILURES = 5
 CHECKIN_WINDOW = timedelta(minutes=5)
 
 
-class MeetingError(Exception):
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+class MeetingError(DomainError):
+    """A meeting rule refused it."""
 
 
 async def get(store: Store, meeting_id: int) -> Meeting:

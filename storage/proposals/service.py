@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, or_, select
 
 from storage import audit
 from storage.clock import utcnow
+from storage.errors import DomainError
 from storage.models import (
     CongressSession,
     Proposal,
@@ -38,11 +39,8 @@ GRADES = ("A", "B", "C", "D")
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
 
 
-class ProposalError(Exception):
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
+class ProposalError(DomainError):
+    """A proposal rule refused it."""
 
 
 # ---------------------------------------------------------------- sessions
