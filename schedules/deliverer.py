@@ -12,6 +12,7 @@ its published limits.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -92,46 +93,33 @@ class Deliverer:
                 limit=limit,
                 platform_user_id=platform_user_id,
             )
-        sent = 0
-        for job in jobs:
+        sendable: list[outbox.DeliveryJob] = []
+        async with self.database.session() as session:
+            store = Store(session, SYSTEM)
             now = utcnow()
-            if job.not_before is not None and job.grace_seconds is not None:
-                overdue = now - job.not_before
-                if overdue > timedelta(seconds=job.grace_seconds):
-                    async with self.database.session() as session:
+            for job in jobs:
+                if job.not_before is not None and job.grace_seconds is not None:
+                    overdue = now - job.not_before
+                    if overdue > timedelta(seconds=job.grace_seconds):
                         await outbox.mark_missed(
-                            Store(session, SYSTEM),
+                            store,
                             job.delivery_id,
                             f"misfire: {int(overdue.total_seconds())} s late",
                         )
-                    continue
-            if not job.urgent:
-                until = quiet_until(now, self._zone(job.timezone), self.quiet)
-                if until is not None:
-                    async with self.database.session() as session:
-                        await outbox.defer(
-                            Store(session, SYSTEM), job.delivery_id, until, "quiet hours"
-                        )
-                    continue
-            lang = job.language or self.default_language
-            reply = render_notification(
-                self.catalog,
-                lang,
-                job.message_key,
-                job.why_key,
-                job.params,
-                self._zone(job.timezone),
-            )
-            recipient = Recipient(job.platform, job.platform_user_id, job.address)
-            await self.limiter.wait(job.platform, job.address or job.platform_user_id)
-            try:
-                result = await self.senders[job.platform](recipient, reply)
-            except Exception as exc:  # an adapter bug must not stop the others' deliveries
-                log.exception("delivery %s through %s raised", job.delivery_id, job.platform)
-                result = SendResult.retry(backoff(job.attempts).total_seconds(), repr(exc)[:500])
-            late = job.not_before is not None and utcnow() - job.not_before > LATE_AFTER
-            async with self.database.session() as session:
-                store = Store(session, SYSTEM)
+                        continue
+                if not job.urgent:
+                    until = quiet_until(now, self._zone(job.timezone), self.quiet)
+                    if until is not None:
+                        await outbox.defer(store, job.delivery_id, until, "quiet hours")
+                        continue
+                sendable.append(job)
+        # Sent side by side: the rate limiter, not the round trips, sets the pace.
+        results = await asyncio.gather(*(self._send(job) for job in sendable))
+        sent = 0
+        async with self.database.session() as session:
+            store = Store(session, SYSTEM)
+            for job, result in zip(sendable, results, strict=True):
+                late = job.not_before is not None and utcnow() - job.not_before > LATE_AFTER
                 if result.status is SendStatus.SENT:
                     await outbox.mark_sent(store, job.delivery_id, result.message_id, late=late)
                     sent += 1
@@ -145,3 +133,16 @@ class Deliverer:
                     )
                     await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
         return sent
+
+    async def _send(self, job: outbox.DeliveryJob) -> SendResult:
+        lang = job.language or self.default_language
+        reply = render_notification(
+            self.catalog, lang, job.message_key, job.why_key, job.params, self._zone(job.timezone)
+        )
+        recipient = Recipient(job.platform, job.platform_user_id, job.address)
+        await self.limiter.wait(job.platform, job.address or job.platform_user_id)
+        try:
+            return await self.senders[job.platform](recipient, reply)
+        except Exception as exc:  # an adapter bug must not stop the others' deliveries
+            log.exception("delivery %s through %s raised", job.delivery_id, job.platform)
+            return SendResult.retry(backoff(job.attempts).total_seconds(), repr(exc)[:500])
