@@ -157,7 +157,7 @@ async def run(url: str, recipients: int, limit: int) -> None:
         )
         idle = 0
         while sum(platform.received.values()) < done["reminders"] and idle < 50:
-            sent_now = await deliverer.run_once(limit=200)
+            sent_now = await deliverer.drain(workers=2, limit=200)
             idle = 0 if sent_now else idle + 1
             if not sent_now:
                 await asyncio.sleep(0.1)

@@ -226,7 +226,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     scheduler = AsyncIOScheduler(timezone="UTC")
     if senders:
         scheduler.add_job(
-            app.deliverer.run_once,
+            app.deliverer.drain,
             "interval",
             seconds=app.settings.delivery_interval_seconds,
             id="deliver",

@@ -65,6 +65,7 @@ class Deliverer:
         self.quiet = parse_window(quiet_hours)
         self.limiter = limiter or RateLimiter()
         self.lease = lease
+        self.last_claimed = 0
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -81,8 +82,9 @@ class Deliverer:
         platforms: list[str] | None = None,
         limit: int = 100,
     ) -> int:
-        """Send what is due now; returns how many were sent."""
+        """Send one claimed batch of what is due now; returns how many were sent."""
         wanted = platforms or list(self.senders)
+        self.last_claimed = 0
         if not wanted:
             return 0
         async with self.database.session() as session:
@@ -114,6 +116,7 @@ class Deliverer:
                         continue
                 sendable.append(job)
         # Sent side by side: the rate limiter, not the round trips, sets the pace.
+        self.last_claimed = len(jobs)
         results = await asyncio.gather(*(self._send(job) for job in sendable))
         sent = 0
         async with self.database.session() as session:
@@ -133,6 +136,19 @@ class Deliverer:
                     )
                     await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
         return sent
+
+    async def drain(self, *, workers: int = 2, limit: int = 100) -> int:
+        """Send everything due, with batches overlapping: while one worker records a batch's
+        outcomes and claims the next, another is sending. Returns how many were sent."""
+
+        async def worker() -> int:
+            total = 0
+            while True:
+                total += await self.run_once(limit=limit)
+                if self.last_claimed == 0:
+                    return total
+
+        return sum(await asyncio.gather(*(worker() for _ in range(workers))))
 
     async def _send(self, job: outbox.DeliveryJob) -> SendResult:
         lang = job.language or self.default_language

@@ -113,3 +113,31 @@ async def test_a_claimed_delivery_is_not_claimed_twice(any_app: App) -> None:
         )
     assert [job.delivery_id for job in again] == [first[0].delivery_id]
     assert again[0].attempts == 2
+
+
+async def test_drain_sends_everything_once_with_overlapping_workers(any_app: App) -> None:
+    staff_id = await link(any_app, "T1001", "slack", "U7")
+    async with any_app.database.session() as session:
+        await outbox.enqueue_many(
+            Store(session, SYSTEM),
+            [
+                outbox.Message(
+                    f"drain:{i}",
+                    staff_id,
+                    "identity.link.done",
+                    {"name": f"n{i}", "staff_no": "T1001"},
+                )
+                for i in range(30)
+            ],
+            why_key="identity.whoami_footer",
+            urgent=True,
+        )
+    seen: list[str] = []
+
+    async def slack(recipient: Recipient, reply: Reply) -> SendResult:
+        seen.append(reply.text)
+        return SendResult.sent(str(len(seen)))
+
+    deliverer = make_deliverer(any_app, {"slack": slack})
+    assert await deliverer.drain(workers=3, limit=4) == 30
+    assert len(seen) == 30 == len(set(seen))
