@@ -65,7 +65,6 @@ class Deliverer:
         self.quiet = parse_window(quiet_hours)
         self.limiter = limiter or RateLimiter()
         self.lease = lease
-        self.last_claimed = 0
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -83,10 +82,16 @@ class Deliverer:
         limit: int = 100,
     ) -> int:
         """Send one claimed batch of what is due now; returns how many were sent."""
+        _claimed, sent = await self._batch(platform_user_id, platforms, limit)
+        return sent
+
+    async def _batch(
+        self, platform_user_id: str | None, platforms: list[str] | None, limit: int
+    ) -> tuple[int, int]:
+        """One batch: how many were claimed, and how many of them were sent."""
         wanted = platforms or list(self.senders)
-        self.last_claimed = 0
         if not wanted:
-            return 0
+            return 0, 0
         async with self.database.session() as session:
             jobs = await outbox.claim_due(
                 Store(session, SYSTEM),
@@ -116,7 +121,6 @@ class Deliverer:
                         continue
                 sendable.append(job)
         # Sent side by side: the rate limiter, not the round trips, sets the pace.
-        self.last_claimed = len(jobs)
         results = await asyncio.gather(*(self._send(job) for job in sendable))
         sent = 0
         async with self.database.session() as session:
@@ -135,7 +139,7 @@ class Deliverer:
                         else backoff(job.attempts)
                     )
                     await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
-        return sent
+        return len(jobs), sent
 
     async def drain(self, *, workers: int = 2, limit: int = 100) -> int:
         """Send everything due, with batches overlapping: while one worker records a batch's
@@ -144,8 +148,9 @@ class Deliverer:
         async def worker() -> int:
             total = 0
             while True:
-                total += await self.run_once(limit=limit)
-                if self.last_claimed == 0:
+                claimed, sent = await self._batch(None, None, limit)
+                total += sent
+                if claimed == 0:
                     return total
 
         return sum(await asyncio.gather(*(worker() for _ in range(workers))))
