@@ -342,6 +342,29 @@ async def answer_seconding(store: Store, proposal: Proposal, staff_id: int, answ
     person.answer, person.answered_at = answer, utcnow()
 
 
+async def _make_proposer(store: Store, proposal_id: int, staff_id: int) -> None:
+    """Add this person as a (joint) proposer, or turn their seconding into that."""
+    row = await store.session.scalar(
+        select(ProposalPerson).where(
+            ProposalPerson.proposal_id == proposal_id, ProposalPerson.staff_id == staff_id
+        )
+    )
+    now = utcnow()
+    if row is None:
+        store.session.add(
+            ProposalPerson(
+                proposal_id=proposal_id,
+                staff_id=staff_id,
+                role="proposer",
+                answer="accepted",
+                invited_at=now,
+                answered_at=now,
+            )
+        )
+    else:
+        row.role, row.answer, row.answered_at = "proposer", "accepted", now
+
+
 async def file_jointly(store: Store, proposal: Proposal, head_id: int, delegation: str) -> int:
     """A delegation files jointly: every member becomes a proposer; no seconders needed."""
     _require_owner(proposal, head_id)
@@ -352,28 +375,8 @@ async def file_jointly(store: Store, proposal: Proposal, head_id: int, delegatio
             )
         )
     )
-    existing = {p.staff_id for p in await people(store, proposal.id)}
-    now = utcnow()
     for member in members:
-        if member in existing:
-            person = await store.session.scalar(
-                select(ProposalPerson).where(
-                    ProposalPerson.proposal_id == proposal.id, ProposalPerson.staff_id == member
-                )
-            )
-            assert person is not None
-            person.role, person.answer = "proposer", "accepted"
-        else:
-            store.session.add(
-                ProposalPerson(
-                    proposal_id=proposal.id,
-                    staff_id=member,
-                    role="proposer",
-                    answer="accepted",
-                    invited_at=now,
-                    answered_at=now,
-                )
-            )
+        await _make_proposer(store, proposal.id, member)
     proposal.joint_delegation = delegation
     await _move(store, proposal, Action.EDIT, joint=delegation)
     return len(members)
@@ -443,24 +446,7 @@ async def merge(store: Store, proposal: Proposal, target: Proposal) -> list[int]
     for person in proposers(await people(store, proposal.id)):
         if person.staff_id in target_people and target_people[person.staff_id].role == "proposer":
             continue
-        row = await store.session.scalar(
-            select(ProposalPerson).where(
-                ProposalPerson.proposal_id == target.id, ProposalPerson.staff_id == person.staff_id
-            )
-        )
-        if row is None:
-            store.session.add(
-                ProposalPerson(
-                    proposal_id=target.id,
-                    staff_id=person.staff_id,
-                    role="proposer",
-                    answer="accepted",
-                    invited_at=now,
-                    answered_at=now,
-                )
-            )
-        else:
-            row.role, row.answer = "proposer", "accepted"
+        await _make_proposer(store, target.id, person.staff_id)
         added.append(person.staff_id)
     store.session.add(
         ProposalEvent(
