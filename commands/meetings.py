@@ -83,6 +83,11 @@ async def tell(
 
 @domain_errors
 async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
+    # A sub-union's officer calls its own college congress; the rest is for school-level officers.
+    if values["audience"] == "sub_union":
+        require(ctx.user, "officer", scope=values.get("scope") or "")
+    elif None not in ctx.user.scopes("officer") and not ctx.user.has("admin"):
+        raise UserError("meetings.error.school_level_only")
     starts = aware(ctx, values["starts"])
     ends = aware(ctx, values["ends"])
     meeting = await meetings.create(

@@ -129,3 +129,35 @@ async def test_deliveries_report_for_officers(chat: ConsoleChat, app: App) -> No
     report = await chat.say("O4001", "/deliveries")
     assert "待发送" in report and "已发送" in report
     assert (await chat.say("T1001", "/deliveries")).error
+
+
+async def test_sub_union_officers_call_only_their_own_meetings(chat: ConsoleChat) -> None:
+    await chat.say("O4101", "/meeting create")
+    for answer in (
+        "计算机学院二级教代会",
+        "3",
+        START,
+        "2099-12-01 12:00",
+        "实验楼",
+        "-",
+        "1",
+        "-",
+        "-",
+    ):
+        await chat.say("O4101", answer)
+    refused = await chat.say("O4101", "-")
+    assert refused.error and "本分工会" in refused
+    await chat.say("O4101", "/meeting create")
+    for answer in (
+        "计算机学院二级教代会",
+        "3",
+        START,
+        "2099-12-01 12:00",
+        "实验楼",
+        "-",
+        "4",
+        "计算机学院分工会",
+        "-",
+    ):
+        await chat.say("O4101", answer)
+    assert "已创建" in await chat.say("O4101", "-")
