@@ -28,11 +28,14 @@ class FakeSlack:
     ts: int = 0
     runner: web.AppRunner | None = None
     url: str = ""
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[str] = field(default_factory=list)
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.handle)
         app.router.add_post("/respond/{id}", self.respond)
+        app.router.add_get("/socket", self.socket)
         self.runner, self.url = await serve(app)
         return self.url
 
@@ -89,9 +92,45 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "channel": params.get("channel"), "ts": f"{self.ts}.000100"}
             )
+        if method == "apps.connections.open":
+            return web.json_response(
+                {"ok": True, "url": self.url.replace("http", "ws") + "/socket"}
+            )
         if method == "views.open":
             return web.json_response({"ok": True, "view": {"id": "V1"}})
         return web.json_response({"ok": True})
+
+    async def socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then read the app's acks until it goes away."""
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+            }
+        )
+        async for message in ws:
+            if message.type.name == "TEXT":
+                self.acks.append(json.loads(message.data).get("envelope_id", ""))
+        return ws
+
+    async def push(self, envelope_id: str, payload: dict[str, Any]) -> None:
+        for ws in self.sockets:
+            if not ws.closed:
+                await ws.send_json(
+                    {
+                        "envelope_id": envelope_id,
+                        "type": "events_api",
+                        "accepts_response_payload": False,
+                        "payload": payload,
+                    }
+                )
+                return
+        raise AssertionError("no Socket Mode connection")
 
     def messages(self, since: int = 0, channel: str | None = None) -> list[Call]:
         return [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -233,3 +234,40 @@ async def test_token_never_reaches_the_logs(app: App, caplog: pytest.LogCaptureF
             await chat.say("T1001", "/whoami")
             assert CHANNEL
     assert TOKEN not in caplog.text
+
+
+async def test_socket_mode(app: App) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    env = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_APP_TOKEN": "xapp-socket-token-for-tests",
+        "SLACK_API_URL": fake.url + "/api/",
+    }
+    runtime = Runtime(
+        settings=replace(app.settings, env=env),
+        dispatcher=app.dispatcher,
+        catalog=app.catalog,
+        http=web.Application(),
+        store=app.runtime.store,
+    )
+    adapter = SlackAdapter(runtime)
+    try:
+        await adapter.start()
+        for _ in range(100):
+            if fake.sockets:
+                break
+            await asyncio.sleep(0.05)
+        chat = SlackChat(app, fake, adapter, "")
+        uid = await chat.link("T1002")
+        payload = json.loads(chat.event(uid, "/whoami"))
+        await fake.push("env-1", payload)
+        for _ in range(200):
+            if fake.called("chat.postMessage"):
+                break
+            await asyncio.sleep(0.05)
+        assert "李娜" in reply_from(fake.called("chat.postMessage")[0]).text
+        assert "env-1" in fake.acks
+    finally:
+        await adapter.stop()
+        await fake.stop()
