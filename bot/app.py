@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -276,7 +277,16 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         if console is not None:
             await console.start()
         else:
-            await asyncio.Event().wait()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            say(
+                "serving",
+                adapters=", ".join(a.platform for a in app.adapters),
+                http=f"{app.settings.http_host}:{app.settings.http_port}",
+            )
+            await stop.wait()
     finally:
         for adapter in app.adapters:
             with contextlib.suppress(Exception):

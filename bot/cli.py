@@ -131,8 +131,8 @@ def run(state: CliState, staff_no: str) -> None:
     _prepare(state)
     app = build(state.settings)
 
-    def say(what: str) -> None:
-        click.echo(state.t(f"cli.run.{what}", staff_no=staff_no), err=True)
+    def say(what: str, **params: Any) -> None:
+        click.echo(state.t(f"cli.run.{what}", staff_no=staff_no, **params), err=True)
 
     async def go() -> None:
         try:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
+from aiohttp import ClientSession
 from sqlalchemy import select
 
 from bot.app import App, make_deliverer
 from storage import identity, outbox
 from storage.clock import utcnow
+from storage.db import Database
 from storage.models import Delivery
-from storage.store import SYSTEM, Store
+from storage.store import SYSTEM, Actor, Store
 from tests.drivers.telegram import (
     GROUP_CHAT,
     TOKEN,
@@ -21,6 +26,7 @@ from tests.drivers.telegram import (
     plain,
     running_adapter,
     telegram_driver,
+    telegram_env,
 )
 from tests.fake_telegram import FakeTelegram
 
@@ -217,3 +223,80 @@ async def test_token_never_reaches_the_logs(app: App, caplog: pytest.LogCaptureF
         async with telegram_driver(app) as chat:
             await chat.say("T1001", "/whoami")
     assert TOKEN not in caplog.text
+
+
+async def test_unionbot_run_serves_telegram_end_to_end(tmp_path: Path) -> None:
+    """The composition root for real: `unionbot run` as a process, with Telegram configured."""
+    from tests.test_console_cli import UNIONBOT, free_port
+
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    fake = FakeTelegram()
+    await fake.start()
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UNIONBOT_", "TELEGRAM_"))}
+    env |= telegram_env(fake.url) | {
+        "UNIONBOT_HTTP_PORT": str(port),
+        "UNIONBOT_DELIVERY_INTERVAL_SECONDS": "0.5",
+    }
+    for args in (["db", "upgrade"], ["demo"]):
+        setup = await asyncio.create_subprocess_exec(
+            UNIONBOT, "--env-file", "/x", "--db", url, *args, env=env
+        )
+        assert await setup.wait() == 0
+    process = await asyncio.create_subprocess_exec(
+        UNIONBOT, "--env-file", "/x", "--db", url, "run", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        for _ in range(200):
+            if fake.called("setWebhook"):
+                break
+            await asyncio.sleep(0.05)
+        assert fake.called("setWebhook") and fake.called("setMyCommands")
+        database = Database(url)
+        async with database.session() as session:
+            store = Store(session, Actor(None, "cli"))
+            view = await identity.staff_by_no(store, "T1001")
+            assert view is not None
+            await identity.ensure_identity(store, "telegram", "4242", view.id)
+            await outbox.enqueue(
+                store,
+                reason="test:run",
+                recipient_id=view.id,
+                message_key="identity.link.next",
+                why_key="identity.whoami_footer",
+                urgent=True,
+            )
+        await database.dispose()
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 4242, "type": "private"},
+                "text": "/whoami",
+                "from": {"id": 4242, "is_bot": False, "first_name": "张伟"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+            },
+        }
+        async with (
+            ClientSession() as client,
+            client.post(
+                f"http://127.0.0.1:{port}/telegram/webhook",
+                json=update,
+                headers={"X-Telegram-Bot-Api-Secret-Token": "webhook-secret-123"},
+            ) as response,
+        ):
+            assert response.status == 200
+        for _ in range(100):
+            if len(fake.sent(4242)) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        texts = [plain(c.params["text"]) for c in fake.sent(4242)]
+        assert any("张伟" in t for t in texts), "answered through the webhook"
+        assert any("/help" in t for t in texts), "the queued notification was delivered"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        await fake.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert "telegram" in stderr.decode() and TOKEN not in stderr.decode()

@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import socket
+import warnings
 from datetime import timedelta
 from typing import Any, ClassVar
 
@@ -48,7 +49,9 @@ class TelegramConfigError(AdapterConfigError):
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
-    value: Any = exc.retry_after
+    with warnings.catch_warnings():  # PTB 22 warns that the type will change; both are handled
+        warnings.simplefilter("ignore")
+        value: Any = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
