@@ -10,6 +10,7 @@ from bot.i18n import normalize_language
 from bot.permissions import LINKED, PUBLIC
 from bot.registry import Area
 from bot.replies import Reply
+from bot.timefmt import utcnow, zone
 from commands._backend import Ctx, principal_for, staff_of
 from storage import identity
 
@@ -139,3 +140,23 @@ async def lang(ctx: Ctx) -> Reply:
     return Reply(
         text=ctx.t("identity.language_set", language=ctx.t(f"identity.language.{language}"))
     )
+
+
+@area.command(
+    "timezone",
+    aliases=["时区", "tz"],
+    permission=LINKED,
+    args=[Arg("zone", text(64), required=False, metavar="ZONE")],
+)
+async def timezone(ctx: Ctx) -> Reply:
+    """Times are shown in each person's zone; staff abroad (visiting scholars) can set theirs."""
+    wanted: str | None = ctx.args["zone"]
+    if wanted is None:
+        return Reply(text=ctx.t("identity.timezone_now", zone=str(ctx.tz), now=ctx.when(utcnow())))
+    try:
+        tz = zone(wanted)
+    except ValueError:
+        raise UserError("identity.timezone_unknown", zone=wanted) from None
+    await identity.set_timezone(ctx.services, ctx.user.id, wanted)
+    ctx.tz = tz
+    return Reply(text=ctx.t("identity.timezone_set", zone=wanted, now=ctx.when(utcnow())))

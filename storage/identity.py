@@ -265,6 +265,11 @@ async def save_form_state(
     )
 
 
+async def set_timezone(store: Store, staff_id: int, timezone: str) -> None:
+    await store.session.execute(update(Staff).where(Staff.id == staff_id).values(timezone=timezone))
+    await audit.record(store, "staff.timezone", "staff", staff_id, timezone=timezone)
+
+
 async def set_language(store: Store, staff_id: int, language: str) -> None:
     await store.session.execute(update(Staff).where(Staff.id == staff_id).values(language=language))
     await audit.record(store, "staff.language", "staff", staff_id, language=language)

@@ -123,3 +123,11 @@ async def test_language_is_remembered(chat: ConsoleChat) -> None:
             .where(AuditEntry.action == "staff.language")
         )
     assert count == 2
+
+
+async def test_time_zone_is_remembered(chat: ConsoleChat) -> None:
+    assert "Asia/Shanghai" in await chat.say("T1001", "/timezone")
+    assert (await chat.say("T1001", "/timezone Mars/Olympus")).error
+    said = await chat.say("T1001", "/时区 Europe/London")
+    assert "Europe/London" in said and ("GMT" in said or "BST" in said)
+    assert "Europe/London" in await chat.say("T1001", "/timezone")
