@@ -146,9 +146,6 @@ class Registry:
                 return members, depth
         return [], 0
 
-    def names(self) -> list[str]:
-        return [" ".join(path) for path in self._by_path]
-
     def alias_used(self, command: Command, words: list[str], depth: int) -> str:
         typed = " ".join(words[:depth])
         for name in (command.name, *command.aliases):

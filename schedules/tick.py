@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import text
 
-from storage import leases
+from storage import events, leases
 from storage.clock import utcnow
 from storage.db import Database
 from storage.meetings import service as meetings
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 TICK_LOCK = 0x756E696F6E  # "union": the advisory lock key of the scheduling tick
 SCHEDULER_LEASE = "scheduler"
 LEASE_TTL = timedelta(minutes=2)
+EVENT_MEMORY = timedelta(days=7)
 
 
 async def claim_scheduler(database: Database, holder: str) -> bool:
@@ -55,6 +56,9 @@ async def tick(database: Database, tz: tzinfo, now: datetime | None = None) -> d
             ),
             "deadline_reminders": await proposal_reminders.due(store, moment, tz),
         }
+        # Platforms retry within minutes and replays must be signed within 5 minutes: a week of
+        # handled event ids is plenty, and the table does not grow for ever.
+        await events.forget_events_before(store, EVENT_MEMORY)
     if any(done.values()):
         log.info("tick: %s", done)
     return done

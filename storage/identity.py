@@ -247,14 +247,6 @@ async def ensure_identity(
     return identity
 
 
-async def identities_of(store: Store, staff_id: int) -> list[Identity]:
-    return list(
-        await store.session.scalars(
-            select(Identity).where(Identity.staff_id == staff_id).order_by(Identity.id)
-        )
-    )
-
-
 async def save_form_state(
     store: Store, platform: str, platform_user_id: str, state: dict[str, Any] | None
 ) -> None:

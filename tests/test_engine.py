@@ -265,3 +265,23 @@ async def test_two_schedulers_on_postgres_schedule_everything_once(any_app: App)
             .where(OutboxMessage.reason.like("meeting:%:remind:%"))
         )
     assert count == len(mids) * 8 * 2  # 8 delegates, the 7-day and the 1-day reminder, once each
+
+
+async def test_tick_forgets_old_event_ids(app: App) -> None:
+    from storage import events
+    from storage.models import ProcessedEvent
+
+    async with app.database.session() as session:
+        store = Store(session, SYSTEM)
+        assert await events.first_time(store, "slack", "Ev-old")
+        assert await events.first_time(store, "slack", "Ev-new")
+        old = await session.scalar(
+            select(ProcessedEvent).where(ProcessedEvent.event_id == "Ev-old")
+        )
+        assert old is not None
+        old.received_at = utcnow() - timedelta(days=8)
+    await tick(app.database, SHANGHAI)
+    async with app.database.session() as session:
+        store = Store(session, SYSTEM)
+        assert await events.first_time(store, "slack", "Ev-old"), "forgotten after a week"
+        assert not await events.first_time(store, "slack", "Ev-new")
