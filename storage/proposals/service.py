@@ -595,7 +595,7 @@ async def list_for(
         query = query.where(
             or_(
                 Proposal.proposer_id == staff_id,
-                and_(Proposal.id.in_(mine.where(ProposalPerson.role == "proposer"))),
+                Proposal.id.in_(mine.where(ProposalPerson.role == "proposer")),  # joint ones
             )
         )
     elif scope == "seconding":
