@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -225,9 +226,26 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     senders: dict[str, Send] = {a.platform: a.send for a in app.adapters}
     app.deliverer = make_deliverer(app, senders)
     scheduler = AsyncIOScheduler(timezone="UTC")
+    running: set[asyncio.Task[Any]] = set()
+
+    def tracked(job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
+        """A job whose task is known, so shutting down can let it finish before the database
+        goes: a tick cut off mid-transaction would keep its connection's thread alive."""
+
+        async def run_job(*args: Any) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            running.add(task)
+            try:
+                await job(*args)
+            finally:
+                running.discard(task)
+
+        return run_job
+
     if senders:
         scheduler.add_job(
-            app.deliverer.drain,
+            tracked(app.deliverer.drain),
             "interval",
             seconds=app.settings.delivery_interval_seconds,
             id="deliver",
@@ -237,7 +255,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     holder = f"{socket.gethostname()}:{os.getpid()}"
     if await claim_scheduler(app.database, holder):
         scheduler.add_job(
-            tick,
+            tracked(tick),
             "interval",
             args=[app.database, app.settings.tz],
             seconds=30,
@@ -248,7 +266,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         )
         if app.database.sqlite:
             scheduler.add_job(
-                claim_scheduler,
+                tracked(claim_scheduler),
                 "interval",
                 args=[app.database, holder],
                 seconds=30,
@@ -292,4 +310,6 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             with contextlib.suppress(Exception):
                 await adapter.stop()
         scheduler.shutdown(wait=False)
+        if running:
+            await asyncio.wait(running, timeout=30)
         await runner.cleanup()
