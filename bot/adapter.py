@@ -38,8 +38,9 @@ class PlatformStore(Protocol):
     never see the store itself.
     """
 
-    async def first_time(self, platform: str, event_id: str) -> bool:
-        """True the first time any instance sees this event (retries and replays: False)."""
+    async def first_time(self, platform: str, *event_ids: str) -> bool:
+        """True the first time any instance sees this event under any of its ids (a retry
+        or a replay, under one id already seen: False)."""
 
     async def token_for(self, command: str) -> str:
         """A short key for a button's command (Telegram's callback_data holds 64 bytes)."""

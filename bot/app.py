@@ -23,6 +23,7 @@ from bot.adapter import Adapter, Runtime, discover
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
 from bot.dispatcher import Dispatcher
+from bot.http_edge import EdgeLimits, EdgeRunner, edge_app, serve
 from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
@@ -71,9 +72,9 @@ class StorePlatformServices:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    async def first_time(self, platform: str, event_id: str) -> bool:
+    async def first_time(self, platform: str, *event_ids: str) -> bool:
         async with self.database.session() as session:
-            return await events.first_time(Store(session), platform, event_id)
+            return await events.first_time(Store(session), platform, *event_ids)
 
     async def token_for(self, command: str) -> str:
         async with self.database.session() as session:
@@ -202,7 +203,14 @@ def configured_adapters(app: App) -> list[Adapter]:
 
 
 def http_app(app: App) -> web.Application:
-    http = web.Application()
+    settings = app.settings
+    http = edge_app(
+        EdgeLimits(
+            header_timeout=settings.http_header_timeout,
+            body_timeout=settings.http_body_timeout,
+            idle_timeout=settings.http_idle_timeout,
+        )
+    )
 
     async def health(_request: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "adapters": [a.platform for a in app.adapters]})
@@ -275,11 +283,11 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     else:
         say("scheduler_elsewhere")
     scheduler.start()
-    runner = web.AppRunner(app.runtime.http, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, app.settings.http_host, app.settings.http_port)
+    runner: EdgeRunner | None = None
     try:
-        await site.start()
+        runner, _site = await serve(
+            app.runtime.http, app.settings.http_host, app.settings.http_port
+        )
     except OSError as exc:
         if app.adapters:
             raise
@@ -312,4 +320,5 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         scheduler.shutdown(wait=False)
         if running:
             await asyncio.wait(running, timeout=30)
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()

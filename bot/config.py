@@ -57,6 +57,11 @@ class Settings:
     language: str = DEFAULT_LANGUAGE
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # The public edge: a request's headers, then its body, must arrive within these;
+    # an idle keep-alive connection is closed after the last.
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 10.0
+    http_idle_timeout: float = 75.0
     log_level: str = "INFO"
     invite_ttl_hours: int = 168
     link_max_failures: int = 5
@@ -95,6 +100,9 @@ class Settings:
             problems.append(
                 f"UNIONBOT_QUIET_HOURS: {self.quiet_hours!r}, write it like 22:00-07:30"
             )
+        for name in ("http_header_timeout", "http_body_timeout", "http_idle_timeout"):
+            if not 0 < getattr(self, name) <= 3600:
+                problems.append(f"UNIONBOT_{name.upper()}: give seconds between 0 and 3600")
         if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
             problems.append("UNIONBOT_DATABASE_URL: use sqlite:///FILE or postgresql://...")
         return problems

@@ -13,15 +13,18 @@ from storage.store import Store
 from storage.upsert import insert_ignore
 
 
-async def first_time(store: Store, platform: str, event_id: str) -> bool:
-    """True the first time this event id is seen, by any instance; False for a retry or replay."""
+async def first_time(store: Store, platform: str, *event_ids: str) -> bool:
+    """True the first time an event is seen, by any instance, under any of its ids; False
+    for a retry or a replay (one id already seen is enough)."""
+    now = utcnow()
+    keys = dict.fromkeys(event_id[:200] for event_id in event_ids)
     inserted = await insert_ignore(
         store.session,
         ProcessedEvent,
-        [{"platform": platform, "event_id": event_id[:200], "received_at": utcnow()}],
+        [{"platform": platform, "event_id": key, "received_at": now} for key in keys],
         conflict=("platform", "event_id"),
     )
-    return inserted == 1
+    return inserted == len(keys)
 
 
 async def forget_events_before(store: Store, age: timedelta) -> None:

@@ -22,6 +22,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.models import Identity, InviteCode, LinkAttempt, Staff, StaffRole
 from storage.store import Store
+from storage.upsert import insert_ignore
 
 # No 0/O, 1/I/L: codes are read off paper and phone screens.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -217,25 +218,38 @@ async def ensure_identity(
     display_name: str = "",
     address: str | None = None,
 ) -> Identity:
-    """Link (or re-link) a chat identity to a staff member; audited when it changes anything."""
-    identity = await store.session.scalar(
-        select(Identity).where(
-            Identity.platform == platform, Identity.platform_user_id == platform_user_id
-        )
+    """Link (or re-link) a chat identity to a staff member; audited when it changes anything.
+
+    Race-free: the row is inserted if absent (ON CONFLICT DO NOTHING), then read, so two
+    first messages of one person at once link them once and neither fails.
+    """
+    which = select(Identity).where(
+        Identity.platform == platform, Identity.platform_user_id == platform_user_id
     )
+    identity = await store.session.scalar(which)
     if identity is not None and identity.staff_id == staff_id:
         return identity
     if identity is None:
-        identity = Identity(
-            platform=platform,
-            platform_user_id=platform_user_id,
-            staff_id=staff_id,
-            display_name=display_name[:200],
-            address=address,
-            linked_at=utcnow(),
+        inserted = await insert_ignore(
+            store.session,
+            Identity,
+            [
+                {
+                    "platform": platform,
+                    "platform_user_id": platform_user_id,
+                    "staff_id": staff_id,
+                    "display_name": display_name[:200],
+                    "address": address,
+                    "linked_at": utcnow(),
+                }
+            ],
+            conflict=("platform", "platform_user_id"),
         )
-        store.session.add(identity)
-    else:
+        identity = await store.session.scalar(which)
+        assert identity is not None
+        if not inserted and identity.staff_id == staff_id:
+            return identity  # linked a moment ago by the same person's other message
+    if identity.staff_id != staff_id:
         identity.staff_id = staff_id
         identity.linked_at = utcnow()
         identity.form_state = None

@@ -35,6 +35,7 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
     rate_limited: int = 0  # how many of the next sends answer 429
+    refuse_html: int = 0  # how many of the next HTML sends answer 400 "can't parse entities"
     retry_after: int = 1
     next_message_id: int = 1000
     runner: web.AppRunner | None = None
@@ -87,6 +88,16 @@ class FakeTelegram:
                     "description": "Forbidden: bot was blocked by the user",
                 },
                 status=403,
+            )
+        if self.refuse_html > 0 and params.get("parse_mode") == "HTML":
+            self.refuse_html -= 1
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse entities: can't find end tag",
+                },
+                status=400,
             )
         if self.rate_limited > 0:
             self.rate_limited -= 1

@@ -13,3 +13,12 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}"
+
+
+async def serve_edge(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Start the bot's own `edge_app` behind its edge runner, as `unionbot run` does."""
+    from bot.http_edge import bound_port
+    from bot.http_edge import serve as serve_behind_edge
+
+    runner, site = await serve_behind_edge(app)
+    return runner, f"http://127.0.0.1:{bound_port(site)}"

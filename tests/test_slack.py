@@ -67,10 +67,15 @@ async def test_direct_message_and_mention(slack: SlackChat) -> None:
 
 
 async def test_user_text_cannot_ping_the_channel(slack: SlackChat) -> None:
-    said = await slack.say("T1001", "<!channel> hello")
-    assert said.error
+    # Typed literally, Slack sends it escaped; the bot decodes it, then escapes it again.
+    said = await slack.say("T1001", "&lt;!channel&gt; hello")
+    assert said.error and "<!channel> hello" in said.text
     raw = json.dumps(slack.fake.called("chat.postMessage")[-1].params, ensure_ascii=False)
     assert "<!channel>" not in raw and "&lt;!channel&gt;" in raw
+    # A real @channel mention arrives as Slack markup: it is read as plain "@channel".
+    said = await slack.say("T1001", "<!channel> hello")
+    raw = json.dumps(slack.fake.called("chat.postMessage")[-1].params, ensure_ascii=False)
+    assert "<!channel>" not in raw and "@channel hello" in said.text
 
 
 async def test_button_does_what_the_command_does(slack: SlackChat) -> None:

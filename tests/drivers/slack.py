@@ -14,17 +14,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.adapter import Runtime
 from bot.adapters.slack import SlackAdapter
 from bot.app import App, make_deliverer
+from bot.http_edge import edge_app
 from bot.replies import Choice, Reply
 from storage import identity
 from storage.store import Actor, Store
 from tests.fake_slack import Call, FakeSlack
 from tests.harness import Said
-from tests.loopback import serve
+from tests.loopback import serve_edge
 
 SIGNING_SECRET = "slack-signing-secret-for-tests"
 TOKEN = "xoxb-slack-token-never-logged"
@@ -177,7 +178,7 @@ def slack_env(fake_url: str) -> dict[str, str]:
 
 @asynccontextmanager
 async def running_slack(app: App, fake: FakeSlack) -> AsyncIterator[tuple[SlackAdapter, str]]:
-    http = web.Application()
+    http = edge_app()
     settings = replace(app.settings, env=slack_env(fake.url))
     runtime = Runtime(
         settings=settings,
@@ -187,7 +188,7 @@ async def running_slack(app: App, fake: FakeSlack) -> AsyncIterator[tuple[SlackA
         store=app.runtime.store,
     )
     adapter = SlackAdapter(runtime)
-    runner, base = await serve(http)
+    runner, base = await serve_edge(http)
     await adapter.start()
     try:
         yield adapter, f"{base}/slack/events"

@@ -12,17 +12,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.adapter import Runtime
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import App, make_deliverer
+from bot.http_edge import edge_app
 from bot.replies import Choice, Reply
 from storage import identity
 from storage.store import Actor, Store
 from tests.fake_telegram import FakeTelegram
 from tests.harness import Said
-from tests.loopback import serve
+from tests.loopback import serve_edge
 
 SECRET = "webhook-secret-123"
 TOKEN = "123456:TEST-token-never-logged"
@@ -139,7 +140,7 @@ async def running_adapter(
     app: App, fake: FakeTelegram, *, webhook: bool = True
 ) -> AsyncIterator[tuple[TelegramAdapter, str]]:
     """A Telegram adapter on the app's store and dispatcher, with its own HTTP server."""
-    http = web.Application()
+    http = edge_app()
     settings = replace(app.settings, env=telegram_env(fake.url, webhook=webhook))
     runtime = Runtime(
         settings=settings,
@@ -149,7 +150,7 @@ async def running_adapter(
         store=app.runtime.store,
     )
     adapter = TelegramAdapter(runtime)
-    runner, base = await serve(http)
+    runner, base = await serve_edge(http)
     await adapter.start()
     try:
         yield adapter, f"{base}/telegram/webhook"

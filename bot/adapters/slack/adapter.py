@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
+from bot.adapters.slack.incoming import parse_body, signature_ok, typed_text
 from bot.adapters.slack.render import (
     ACTION_PREFIX,
     blocks,
@@ -35,6 +36,7 @@ from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.dispatcher import Outcome
 from bot.events import ChatKind, IncomingMessage, Sender
+from bot.http_edge import MiB, Refused, read_body
 from bot.logsafe import redact_in_logs
 from bot.replies import Reply
 
@@ -52,6 +54,9 @@ GONE_FOR_GOOD = {
     *FATAL_AUTH,
 }
 MENTION = re.compile(r"^\s*<@[A-Z0-9]+>\s*")
+# Slack's own payloads stay far below this: a message holds at most 40,000 characters,
+# and interactivity payloads repeat the message's blocks, URL-encoded.
+BODY_LIMIT = 1 * MiB
 
 
 class SlackConfigError(AdapterConfigError):
@@ -85,9 +90,12 @@ class SlackAdapter(Adapter):
             base_url=api.rstrip("/") + "/",
             retry_handlers=[AsyncRateLimitErrorRetryHandler(2)],
         )
+        # HTTP mode: the signature is checked on the raw bytes in `http_events`, before
+        # anything parses them; bolt's own check would come after its parsing.
         self.app = AsyncApp(
             client=self.client,
             signing_secret=self.signing_secret.value or None,
+            request_verification_enabled=False,
             logger=log,
         )
         self.bot_user_id = ""
@@ -132,15 +140,20 @@ class SlackAdapter(Adapter):
     # ---------------------------------------------------------------- HTTP mode
 
     async def http_events(self, request: web.Request) -> web.Response:
-        body = await request.text()
+        """Authenticate on the raw bytes, then check they parse, and only then hand them to
+        bolt (whose request object parses in its constructor and would raise on junk)."""
+        raw = await read_body(request, BODY_LIMIT)
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not signature_ok(self.signing_secret.value, raw, timestamp, signature):
+            raise Refused(401, "bad or stale Slack signature")
+        body = parse_body(raw, request.content_type)
         bolt_request = AsyncBoltRequest(
             body=body,
             query=request.query_string,
             headers={k.lower(): v for k, v in request.headers.items()},
         )
         response = await self.app.async_dispatch(bolt_request)
-        if response.status == 401:
-            log.warning("Slack request refused: bad or stale signature (from %s)", request.remote)
         return web.Response(
             status=response.status,
             body=response.body,
@@ -233,12 +246,19 @@ class SlackAdapter(Adapter):
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if not user:
             return
-        text = (
-            MENTION.sub("", str(event.get("text") or ""), count=1) if group else event.get("text")
-        )
+        # Slack may deliver one message under a new event_id (a retry after a timeout, or
+        # an edit of delivery on its side): the message itself is handled once.
+        keys = [f"msg:{channel}:{event.get('ts')}"]
+        if event.get("client_msg_id"):
+            keys.append(f"cmid:{event['client_msg_id']}")
+        if not await self.store.first_time(PLATFORM, *keys):
+            log.info("Slack message %s seen before under another event id; skipped", keys[0])
+            return
+        raw = str(event.get("text") or "")
+        text = typed_text(MENTION.sub("", raw, count=1) if group else raw)
         outcome = await self._dispatch(
             user,
-            str(text or ""),
+            text,
             channel,
             group,
             str(event.get("client_msg_id") or event.get("ts")),
@@ -277,7 +297,7 @@ class SlackAdapter(Adapter):
         group = False  # every answer to a slash command is ephemeral: only the person sees it
         outcome = await self._dispatch(
             user,
-            str(body.get("text") or "help"),
+            typed_text(str(body.get("text") or "help")),
             channel,
             group,
             str(body.get("trigger_id")),

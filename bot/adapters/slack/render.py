@@ -8,59 +8,79 @@ from typing import Any
 from bot.forms import Form
 from bot.i18n import Catalog
 from bot.render.escape import slack_mrkdwn as esc
+from bot.render.split import clip, pieces
 from bot.replies import Reply
 
 ACTION_PREFIX = "cmd:"
 VALUE_LIMIT = 2000  # Slack's cap on a button's value
 FIELDS_PER_SECTION = 10
+SECTION_LIMIT = 3000  # a section's mrkdwn text
+FIELD_LIMIT = 2000  # a field's, and a context element's
+HEADER_LIMIT = 150
+BUTTON_LABEL_LIMIT = 75
+MAX_BLOCKS = 50
+TEXT_LIMIT = 40000  # the message's `text`: Slack truncates past this
+
+
+def _escaped_size(ch: str) -> int:
+    """What one character costs once escaped for mrkdwn (limits count the escaped text)."""
+    return len(esc(ch)) + (1 if ord(ch) > 0xFFFF else 0)
 
 
 def blocks(reply: Reply) -> list[dict[str, Any]]:
+    """Block Kit for a reply: long text becomes several sections, split at paragraph, line
+    or space and never inside an entity; "…" only where a block's own limit forces it."""
     out: list[dict[str, Any]] = []
     if reply.title:
-        out.append({"type": "header", "text": {"type": "plain_text", "text": reply.title[:150]}})
+        title = clip(reply.title, HEADER_LIMIT)
+        out.append({"type": "header", "text": {"type": "plain_text", "text": title}})
     if reply.text:
-        prefix = ":warning: " if reply.error else ""
-        out.append(_section(prefix + esc(reply.text)))
+        out += _sections((":warning: " if reply.error else ""), reply.text)
     for start in range(0, len(reply.fields), FIELDS_PER_SECTION):
         chunk = reply.fields[start : start + FIELDS_PER_SECTION]
-        out.append(
-            {
-                "type": "section",
-                "fields": [
-                    {"type": "mrkdwn", "text": f"*{esc(label)}*\n{esc(value)}"[:2000]}
-                    for label, value in chunk
-                ],
-            }
-        )
+        out.append({"type": "section", "fields": [_field(label, value) for label, value in chunk]})
     if reply.items:
-        out.append(_section("\n".join(f"• {esc(item)}" for item in reply.items)))
+        out += _sections("", "\n".join(f"• {item}" for item in reply.items))
+    actions = None
     if reply.choices:
-        out.append(
-            {
-                "type": "actions",
-                "elements": [
-                    _button(index, choice.label, choice.command, choice.style)
-                    for index, choice in enumerate(reply.choices[:25])
-                ],
-            }
-        )
+        actions = {
+            "type": "actions",
+            "elements": [
+                _button(index, choice.label, choice.command, choice.style)
+                for index, choice in enumerate(reply.choices[:25])
+            ],
+        }
+    footer = None
     if reply.footer:
-        out.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": esc(reply.footer)[:2000]}]}
-        )
-    return out
+        text = esc(clip(reply.footer, FIELD_LIMIT, _escaped_size))
+        footer = {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+    tail = [block for block in (actions, footer) if block is not None]
+    room = MAX_BLOCKS - len(tail)
+    if len(out) > room:  # over 100,000 characters: Slack cannot show more in one message
+        out = [*out[: room - 1], _section("…")]
+    return out + tail
+
+
+def _sections(prefix: str, text: str) -> list[dict[str, Any]]:
+    limit = SECTION_LIMIT - len(prefix)
+    return [_section(prefix + esc(piece)) for piece in pieces(text, limit, _escaped_size)]
 
 
 def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000] or " "}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+
+
+def _field(label: str, value: str) -> dict[str, Any]:
+    head = f"*{esc(clip(label, 200, _escaped_size))}*\n"
+    body = esc(clip(value, FIELD_LIMIT - len(head), _escaped_size))
+    return {"type": "mrkdwn", "text": head + body}
 
 
 def _button(index: int, label: str, command: str, style: str) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button",
         "action_id": f"{ACTION_PREFIX}{index}",
-        "text": {"type": "plain_text", "text": label[:75]},
+        "text": {"type": "plain_text", "text": clip(label, BUTTON_LABEL_LIMIT)},
         "value": command[:VALUE_LIMIT],
     }
     if style in ("primary", "danger"):
@@ -70,7 +90,7 @@ def _button(index: int, label: str, command: str, style: str) -> dict[str, Any]:
 
 def fallback_text(reply: Reply) -> str:
     """The notification text (and what screen readers say): plain, never markup."""
-    return esc(reply.plain())[:3000] or " "
+    return esc(clip(reply.plain(), TEXT_LIMIT, _escaped_size)) or " "
 
 
 def modal(

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -22,16 +23,24 @@ from datetime import timedelta
 from typing import Any, ClassVar
 
 from aiohttp import web
-from telegram import BotCommand, CallbackQuery, InputFile, Message, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
-from bot.adapters.telegram.render import CALLBACK_PREFIX, html, keyboard
+from bot.adapters.telegram.render import CALLBACK_PREFIX, MAX_CAPTION, Part, keyboard, parts
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.events import ChatKind, IncomingMessage, Sender
+from bot.http_edge import KiB, Refused, read_body
 from bot.i18n import LANGUAGES
 from bot.logsafe import redact_in_logs
 from bot.render.escape import telegram_html
@@ -42,6 +51,15 @@ PLATFORM = "telegram"
 DEFAULT_API = "https://api.telegram.org"
 LEASE_SECONDS = 60.0
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
+# An update carries at most a 4,096-character message and the one it replies to, with
+# their entities: far below this bound.
+BODY_LIMIT = 256 * KiB
+
+
+def _markup_refused(exc: BadRequest) -> bool:
+    """Telegram's words when the HTML itself is the problem ("can't parse entities ...")."""
+    words = exc.message.lower()
+    return "entit" in words or "tag" in words
 
 
 class TelegramConfigError(AdapterConfigError):
@@ -186,21 +204,27 @@ class TelegramAdapter(Adapter):
     # ---------------------------------------------------------------- incoming
 
     async def webhook(self, request: web.Request) -> web.Response:
+        """The secret header first, then a bounded read, then parsing: junk is a 400."""
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not hmac.compare_digest(given.encode(), self.webhook_secret.value.encode()):
-            log.warning(
-                "Telegram webhook call with a wrong or missing secret from %s", request.remote
-            )
-            return web.Response(status=403)
+            raise Refused(403, "wrong or missing Telegram webhook secret")
         if not self.started:
-            return web.Response(status=503)
-        try:
-            data = await request.json()
-            update = Update.de_json(data, self.app.bot)
-        except (ValueError, TypeError, KeyError):
-            return web.Response(status=400)
+            raise Refused(503, "the Telegram adapter is not started yet")
+        update = self._parse_update(await read_body(request, BODY_LIMIT))
         await self.handle_update(update)
         return web.Response(status=200)
+
+    def _parse_update(self, raw: bytes) -> Update:
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise Refused(400, "update is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+            raise Refused(400, "update is not an object with an integer update_id")
+        try:
+            return Update.de_json(data, self.app.bot)
+        except Exception as exc:  # PTB raises whatever the shape provokes
+            raise Refused(400, f"update does not parse ({type(exc).__name__})") from None
 
     async def _from_poller(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if isinstance(update, Update):
@@ -289,7 +313,7 @@ class TelegramAdapter(Adapter):
         summary = first.plain().split("\n", 1)[0][:180] if first else "✓"
         await query.answer(summary, show_alert=bool(first and first.error))
         if isinstance(original, Message) and not (first and first.error):
-            with contextlib.suppress(BadRequest):
+            try:
                 await self.app.bot.edit_message_text(
                     chat_id=chat_id,
                     message_id=original.message_id,
@@ -297,6 +321,11 @@ class TelegramAdapter(Adapter):
                     parse_mode=ParseMode.HTML,
                     reply_markup=None,
                 )
+            except BadRequest:  # too long with the summary, say: at least drop the buttons
+                with contextlib.suppress(BadRequest):
+                    await self.app.bot.edit_message_reply_markup(
+                        chat_id=chat_id, message_id=original.message_id, reply_markup=None
+                    )
         await self._answer(outcome.replies, outcome.lang, chat_id, query.from_user.id, group)
 
     async def _answer(
@@ -318,21 +347,45 @@ class TelegramAdapter(Adapter):
     # ---------------------------------------------------------------- outgoing
 
     async def _send(self, chat_id: int | str, reply: Reply) -> Message:
+        """A reply as one message or, when long, several; buttons go on the last one."""
         markup = await keyboard(reply, self.store.token_for)
+        texts = parts(reply)
         if reply.attachment is not None:
+            caption = parts(reply, MAX_CAPTION)
+            texts = [] if len(caption) == 1 else texts
+            for part in texts:
+                await self._send_text(chat_id, part, None)
             return await self.app.bot.send_document(
                 chat_id=chat_id,
                 document=InputFile(reply.attachment.content, filename=reply.attachment.filename),
-                caption=html(reply)[:1024],
+                caption=caption[0].html if len(caption) == 1 else None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
+        sent: Message | None = None
+        for index, part in enumerate(texts):
+            last = index == len(texts) - 1
+            sent = await self._send_text(chat_id, part, markup if last else None)
+        assert sent is not None
+        return sent
+
+    async def _send_text(
+        self, chat_id: int | str, part: Part, markup: InlineKeyboardMarkup | None
+    ) -> Message:
+        try:
+            return await self.app.bot.send_message(
+                chat_id=chat_id,
+                text=part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                disable_web_page_preview=True,
+            )
+        except BadRequest as exc:
+            if not part.text.strip() or not _markup_refused(exc):
+                raise
+            log.warning("Telegram refused a reply's HTML (%s); sent as plain text", exc.message)
         return await self.app.bot.send_message(
-            chat_id=chat_id,
-            text=html(reply),
-            parse_mode=ParseMode.HTML,
-            reply_markup=markup,
-            disable_web_page_preview=True,
+            chat_id=chat_id, text=part.text, reply_markup=markup, disable_web_page_preview=True
         )
 
     async def send(self, recipient: Recipient, reply: Reply) -> SendResult:

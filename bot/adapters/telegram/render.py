@@ -3,38 +3,81 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from itertools import pairwise
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.render.escape import telegram_html as esc
+from bot.render.split import cut_points
 from bot.replies import Reply
 
-MAX_TEXT = 4096
+MAX_TEXT = 4096  # visible characters (UTF-16 units) of one message, after entity parsing
+MAX_CAPTION = 1024
 CALLBACK_PREFIX = "c:"
 
+Run = tuple[str | None, str]  # (tag or None, plain text)
 
-def html(reply: Reply) -> str:
-    parts: list[str] = []
+
+def runs(reply: Reply) -> list[Run]:
+    """The reply as plain-text runs, each bold, italic or neither: markup is added only
+    when a range of them is rendered, so a split can never fall inside a tag or entity."""
+    blocks: list[list[Run]] = []
     if reply.title:
-        parts.append(f"<b>{esc(reply.title)}</b>")
+        blocks.append([("b", reply.title)])
     if reply.text:
-        parts.append(("⚠️ " if reply.error else "") + esc(reply.text))
+        blocks.append([(None, ("⚠️ " if reply.error else "") + reply.text)])
     elif reply.error:
-        parts.append("⚠️")
+        blocks.append([(None, "⚠️")])
     if reply.fields:
-        parts.append(
-            "\n".join(f"<b>{esc(label)}</b>: {esc(value)}" for label, value in reply.fields)
-        )
+        lines: list[Run] = []
+        for index, (label, value) in enumerate(reply.fields):
+            lines += [(None, "\n")] if index else []
+            lines += [("b", label), (None, f": {value}")]
+        blocks.append(lines)
     if reply.items:
-        parts.append("\n".join(f"• {esc(item)}" for item in reply.items))
+        blocks.append([(None, "\n".join(f"• {item}" for item in reply.items))])
     if reply.footer:
-        parts.append(f"<i>{esc(reply.footer)}</i>")
-    text = "\n\n".join(parts) or "…"
-    if len(text) > MAX_TEXT:
-        # Cut on a line boundary so no tag is left open, and say that it was cut.
-        cut = text[: MAX_TEXT - 20].rsplit("\n", 1)[0]
-        text = cut + "\n…"
-    return text
+        blocks.append([("i", reply.footer)])
+    out: list[Run] = []
+    for index, block in enumerate(blocks):
+        out += [(None, "\n\n")] if index else []
+        out += block
+    return out or [(None, "…")]
+
+
+def render_range(pieces: list[Run], start: int, end: int) -> str:
+    """The HTML of the visible characters start..end of `pieces`; every tag closed."""
+    out: list[str] = []
+    offset = 0
+    for tag, text in pieces:
+        base, offset = offset, offset + len(text)
+        lo, hi = max(start, base), min(end, offset)
+        if lo < hi:
+            chunk = esc(text[lo - base : hi - base])
+            out.append(f"<{tag}>{chunk}</{tag}>" if tag else chunk)
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One message of a reply: its HTML, and the same visible text without markup."""
+
+    html: str
+    text: str
+
+
+def split(pieces: list[Run], limit: int = MAX_TEXT) -> list[Part]:
+    """The runs as one or more messages of valid HTML, none over `limit` visible units;
+    their visible text joined is exactly the original."""
+    visible = "".join(text for _, text in pieces)
+    bounds = [0, *cut_points(visible, limit), len(visible)]
+    return [Part(render_range(pieces, a, b), visible[a:b]) for a, b in pairwise(bounds)]
+
+
+def parts(reply: Reply, limit: int = MAX_TEXT) -> list[Part]:
+    """The messages a reply becomes: usually one; a long one is split, never cut."""
+    return split(runs(reply), limit)
 
 
 async def keyboard(
