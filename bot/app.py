@@ -27,6 +27,7 @@ from bot.http_edge import EdgeLimits, EdgeRunner, edge_app, serve
 from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
+from commands.errors import translate
 from schedules.deliverer import Deliverer, Send
 from schedules.ratelimit import RateLimiter
 from schedules.tick import claim_scheduler, tick
@@ -34,6 +35,7 @@ from storage import events, identity, leases, migrate
 from storage.clock import utcnow
 from storage.db import Database
 from storage.demo import load_demo
+from storage.errors import DomainError
 from storage.models import Staff
 from storage.store import Actor, Store
 
@@ -110,6 +112,7 @@ def build(settings: Settings) -> App:
     catalog = build_catalog()
     registry = commands.build_registry()
     dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)
+    dispatcher.add_error_handler(DomainError, translate)
     runtime = Runtime(
         settings=settings,
         dispatcher=dispatcher,

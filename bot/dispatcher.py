@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -38,6 +39,8 @@ from bot.replies import Choice, Reply
 log = logging.getLogger(__name__)
 
 S = TypeVar("S")
+E = TypeVar("E", bound=Exception)
+ErrorHandler = Callable[[Context[S], E], Reply]
 MAX_MESSAGE_LENGTH = 4000
 
 
@@ -65,6 +68,8 @@ class Outcome:
     form: Form | None = None
     form_start: StartForm | None = None
     lang: str = DEFAULT_LANGUAGE
+    # A whole form submitted at once: what is wrong with each field, by field name.
+    field_errors: dict[str, str] = field(default_factory=dict)
 
 
 class Dispatcher(Generic[S]):
@@ -81,39 +86,78 @@ class Dispatcher(Generic[S]):
         self.settings = settings
         self.default_language = normalize_language(settings.language) or DEFAULT_LANGUAGE
         self.default_timezone: tzinfo = settings.tz
+        self._error_handlers: list[tuple[type[Exception], ErrorHandler[S, Exception]]] = []
 
-    # ---------------------------------------------------------------- entry points
+    # ---------------------------------------------------------------- errors
 
-    async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
-        """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
-        lang = (
-            message.language or normalize_language(message.sender.locale) or self.default_language
-        )
-        if len(message.text) > MAX_MESSAGE_LENGTH:
-            text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
-            return Outcome([Reply(text=text, error=True)], lang=lang)
+    def add_error_handler(self, kind: type[E], handler: ErrorHandler[S, E]) -> None:
+        """Register, once, how errors of `kind` become a reply (as PTB's add_error_handler
+        and bolt's @app.error): the application's own refusals are translated here, so no
+        handler needs a decorator and none can forget one. The most specific kind wins."""
+        self._error_handlers.append((kind, handler))  # type: ignore[arg-type]
+        self._error_handlers.sort(key=lambda entry: -len(entry[0].__mro__))
+
+    def _refusal(self, ctx: Context[S], exc: Exception) -> Reply | None:
+        """The reply for an error a person can act on; None for a real fault."""
+        if isinstance(exc, UserError):
+            return self._user_error(ctx, exc)
+        if isinstance(exc, PermissionDenied):
+            return self._denied(ctx, exc.needed)
+        for kind, handler in self._error_handlers:
+            if isinstance(exc, kind):
+                reply = handler(ctx, exc)
+                log.info("refused (%s) for %s", type(exc).__name__, _who(ctx))
+                return reply
+        return None
+
+    async def _guarded(
+        self,
+        message: IncomingMessage,
+        lang: str,
+        what: str,
+        work: Callable[[Context[S], Identified], Awaitable[Outcome]],
+    ) -> Outcome:
+        """One unit of work around `work`: refusals become replies (and what was written
+        before them is kept), anything else an incident number the reply repeats."""
         try:
             async with self.backend.session(message.sender) as services:
                 identified = await self.backend.identify(services, message.sender)
                 ctx = self._context(message, identified.principal, services)
                 try:
-                    outcome = await self._route(ctx, identified, modal_forms)
-                except UserError as exc:
-                    outcome = Outcome([self._user_error(ctx, exc)])
-                except PermissionDenied as exc:
-                    outcome = Outcome([self._denied(ctx, exc.needed)])
+                    outcome = await work(ctx, identified)
+                except Exception as exc:
+                    reply = self._refusal(ctx, exc)
+                    if reply is None:
+                        raise
+                    outcome = Outcome([reply])
                 outcome.lang = ctx.lang
                 return outcome
         except Exception:
             incident = secrets.token_hex(4)
             log.exception(
-                "incident %s while handling %r from %s",
-                incident,
-                message.text[:200],
-                message.sender.platform,
+                "incident %s while handling %s from %s", incident, what, message.sender.platform
             )
             text = self.catalog.get(lang, "bot.internal_error", incident=incident)
             return Outcome([Reply(text=text, error=True)], lang=lang)
+
+    # ---------------------------------------------------------------- entry points
+
+    def _language(self, message: IncomingMessage) -> str:
+        return (
+            message.language or normalize_language(message.sender.locale) or self.default_language
+        )
+
+    async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
+        """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
+        lang = self._language(message)
+        if len(message.text) > MAX_MESSAGE_LENGTH:
+            text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
+            return Outcome([Reply(text=text, error=True)], lang=lang)
+
+        async def work(ctx: Context[S], identified: Identified) -> Outcome:
+            return await self._route(ctx, identified, modal_forms)
+
+        return await self._guarded(message, lang, repr(message.text[:200]), work)
 
     async def submit_form(
         self,
@@ -123,34 +167,22 @@ class Dispatcher(Generic[S]):
         form_context: dict[str, Any],
     ) -> tuple[Outcome, dict[str, str]]:
         """A whole form at once (a Slack modal): replies, or per-field error texts."""
-        try:
-            async with self.backend.session(message.sender) as services:
-                identified = await self.backend.identify(services, message.sender)
-                ctx = self._context(message, identified.principal, services)
-                form = self.registry.form(form_name)
-                if form is None or identified.principal is None:
-                    return Outcome([Reply(text=ctx.t("bot.form.gone"), error=True)]), {}
-                if not form.permission.allows(ctx.principal):
-                    return Outcome([self._denied(ctx, form.permission.describe())]), {}
-                values, errors = validate_all(form, raw, self.catalog)
-                if errors:
-                    texts = {name: ctx.t(err.key, **err.params) for name, err in errors.items()}
-                    return Outcome(lang=ctx.lang), texts
-                try:
-                    result = await form.on_submit(ctx, values, form_context)
-                    outcome = await self._outcome(ctx, result, modal_forms=True)
-                except UserError as exc:
-                    outcome = Outcome([self._user_error(ctx, exc)])
-                except PermissionDenied as exc:
-                    outcome = Outcome([self._denied(ctx, exc.needed)])
-                outcome.lang = ctx.lang
-                return outcome, {}
-        except Exception:
-            incident = secrets.token_hex(4)
-            log.exception("incident %s while submitting form %s", incident, form_name)
-            lang = normalize_language(message.sender.locale) or self.default_language
-            text = self.catalog.get(lang, "bot.internal_error", incident=incident)
-            return Outcome([Reply(text=text, error=True)], lang=lang), {}
+
+        async def work(ctx: Context[S], identified: Identified) -> Outcome:
+            form = self.registry.form(form_name)
+            if form is None or identified.principal is None:
+                return Outcome([Reply(text=ctx.t("bot.form.gone"), error=True)])
+            if not form.permission.allows(ctx.principal):
+                return Outcome([self._denied(ctx, form.permission.describe())])
+            values, errors = validate_all(form, raw, self.catalog)
+            if errors:
+                texts = {name: ctx.t(err.key, **err.params) for name, err in errors.items()}
+                return Outcome(field_errors=texts)
+            result = await form.on_submit(ctx, values, form_context)
+            return await self._outcome(ctx, result, modal_forms=True)
+
+        outcome = await self._guarded(message, self._language(message), f"form {form_name}", work)
+        return outcome, outcome.field_errors
 
     # ---------------------------------------------------------------- routing
 
@@ -320,7 +352,7 @@ class Dispatcher(Generic[S]):
     # ---------------------------------------------------------------- error replies
 
     def _user_error(self, ctx: Context[S], exc: UserError) -> Reply:
-        log.info("user error %s for %s", exc.key, ctx.principal.handle if ctx.principal else "-")
+        log.info("user error %s for %s", exc.key, _who(ctx))
         return Reply(text=ctx.t(exc.key, **exc.params), error=True)
 
     def _role_label(self, ctx: Context[S], role: str) -> str:
@@ -363,6 +395,10 @@ class Dispatcher(Generic[S]):
             footer=ctx.t("bot.arg.usage", usage=command.usage(alias)),
             error=True,
         )
+
+
+def _who(ctx: Context[Any]) -> str:
+    return ctx.principal.handle if ctx.principal else "-"
 
 
 def _opened_form(outcome: Outcome) -> bool:

@@ -64,21 +64,15 @@ async def _link(ctx: Ctx, code: str | None) -> Reply:
             return Reply(text=ctx.t("identity.welcome_back", name=ctx.principal.name))
         return Reply(text=ctx.t("identity.welcome"))
     settings = ctx.settings
-    try:
-        view = await identity.link_with_code(
-            ctx.services,
-            sender.platform,
-            sender.user_id,
-            code,
-            display_name=sender.display_name,
-            max_failures=settings.link_max_failures,
-            window=timedelta(minutes=settings.link_window_minutes),
-        )
-    except identity.LinkRefused as refused:
-        if refused.reason == "throttled":
-            minutes = max(1, int((refused.retry_after or timedelta()).total_seconds() // 60) + 1)
-            raise UserError("identity.link.throttled", minutes=minutes) from None
-        raise UserError(f"identity.link.{refused.reason}") from None
+    view = await identity.link_with_code(
+        ctx.services,
+        sender.platform,
+        sender.user_id,
+        code,
+        display_name=sender.display_name,
+        max_failures=settings.link_max_failures,
+        window=timedelta(minutes=settings.link_window_minutes),
+    )
     ctx.principal = principal_for(view)
     ctx.lang = view.language or ctx.lang
     return Reply(

@@ -13,7 +13,6 @@ from bot.permissions import LINKED, require, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
 from commands._backend import Ctx
-from commands._errors import domain_errors
 from storage import outbox
 from storage.clock import utcnow
 from storage.meetings import checkin
@@ -81,7 +80,6 @@ async def tell(
             )
 
 
-@domain_errors
 async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
     # A sub-union's officer calls its own college congress; the rest is for school-level officers.
     if values["audience"] == "sub_union":
@@ -191,7 +189,6 @@ def status_text(ctx: Ctx, row: Any) -> str:
 
 
 @area.command("meetings", aliases=["会议", "我的会议"], permission=LINKED)
-@domain_errors
 async def mine(ctx: Ctx) -> Reply:
     found = await meetings.my_meetings(ctx.services, ctx.user.id, utcnow())
     if not found:
@@ -213,7 +210,6 @@ async def mine(ctx: Ctx) -> Reply:
 
 
 @area.command("meeting show", aliases=["会议 查看"], args=[MEETING_ID], permission=LINKED)
-@domain_errors
 async def show(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     invited = {i.staff_id: i for i in await meetings.invitees(ctx.services, meeting.id)}
@@ -269,7 +265,6 @@ def _offset_text(ctx: Ctx, minutes: int) -> str:
 
 
 @area.command("meeting attend", aliases=["会议 参加", "参会"], args=[MEETING_ID], permission=LINKED)
-@domain_errors
 async def attend(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     await meetings.answer(ctx.services, meeting, ctx.user.id, attend=True)
@@ -289,7 +284,6 @@ async def attend(ctx: Ctx) -> Reply:
     permission=LINKED,
     args=[MEETING_ID, Arg("reason", text(500), required=False, rest=True, metavar="REASON")],
 )
-@domain_errors
 async def leave(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     reason = ctx.args["reason"]
@@ -350,7 +344,6 @@ DECIDE_ARGS = [MEETING_ID, Arg("staff_no", text(32), metavar="STAFF_NO")]
     args=DECIDE_ARGS,
     permission=roles("head", "officer"),
 )
-@domain_errors
 async def approve(ctx: Ctx) -> Reply:
     return await _decide(ctx, True)
 
@@ -361,7 +354,6 @@ async def approve(ctx: Ctx) -> Reply:
     args=DECIDE_ARGS,
     permission=roles("head", "officer"),
 )
-@domain_errors
 async def decline(ctx: Ctx) -> Reply:
     return await _decide(ctx, False)
 
@@ -372,7 +364,6 @@ async def decline(ctx: Ctx) -> Reply:
     permission=roles("officer"),
     args=[MEETING_ID, Arg("reason", text(500), rest=True, metavar="REASON")],
 )
-@domain_errors
 async def cancel(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     invited = await meetings.cancel(ctx.services, meeting, ctx.args["reason"])
@@ -393,7 +384,6 @@ async def cancel(ctx: Ctx) -> Reply:
         Option("place", text(200), metavar="PLACE"),
     ],
 )
-@domain_errors
 async def edit(ctx: Ctx) -> Reply:
     start, end, place = ctx.args["start"], ctx.args["end"], ctx.args["place"]
     if not (start or end or place):
@@ -434,7 +424,6 @@ async def edit(ctx: Ctx) -> Reply:
     args=[MEETING_ID],
     permission=roles("officer"),
 )
-@domain_errors
 async def checkin_code(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     code, left = checkin.current_code(meeting.checkin_secret, utcnow())
@@ -451,7 +440,6 @@ async def checkin_code(ctx: Ctx) -> Reply:
     permission=LINKED,
     args=[MEETING_ID, Arg("code", text(12), metavar="CODE")],
 )
-@domain_errors
 async def check_in(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     row = await meetings.check_in(ctx.services, meeting, ctx.user.id, ctx.args["code"])
@@ -465,7 +453,6 @@ async def check_in(ctx: Ctx) -> Reply:
     args=[MEETING_ID],
     permission=roles("officer", "head"),
 )
-@domain_errors
 async def roll(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     figures = await meetings.roll(ctx.services, meeting)

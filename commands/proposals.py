@@ -11,7 +11,6 @@ from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
 from commands._backend import Ctx, staff_of
-from commands._errors import domain_errors
 from commands._proposals import (
     OVERSEERS,
     departments,
@@ -57,7 +56,6 @@ SCOPES = {
 STATUS_WORDS = {status.value: status.value for status in Status}
 
 
-@domain_errors
 async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, Any]) -> Reply:
     staff = staff_of(ctx)
     if values["category"] not in rules(ctx).categories:
@@ -122,7 +120,6 @@ def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
 
 
 @area.command("proposal new", aliases=["提案 新建", "提案 新增"], permission=LINKED)
-@domain_errors
 async def new(ctx: Ctx) -> StartForm:
     staff = staff_of(ctx)
     session = await service.current_session(ctx.services)
@@ -138,7 +135,6 @@ async def new(ctx: Ctx) -> StartForm:
 
 
 @area.command("proposal edit", aliases=["提案 修改"], args=[PROPOSAL_ID])
-@domain_errors
 async def edit(ctx: Ctx) -> StartForm:
     proposal = await visible(ctx, ctx.args["id"])
     if proposal.proposer_id != ctx.user.id:
@@ -156,7 +152,6 @@ async def edit(ctx: Ctx) -> StartForm:
 
 
 @area.command("proposal delete", aliases=["提案 删除"], args=[PROPOSAL_ID])
-@domain_errors
 async def delete(ctx: Ctx) -> Reply:
     proposal = await visible(ctx, ctx.args["id"])
     await service.delete_draft(ctx.services, proposal, ctx.user.id)
@@ -164,7 +159,6 @@ async def delete(ctx: Ctx) -> Reply:
 
 
 @area.command("proposal show", aliases=["提案 查看", "提案 详情"], args=[PROPOSAL_ID])
-@domain_errors
 async def show(ctx: Ctx) -> Reply:
     proposal = await visible(ctx, ctx.args["id"])
     everyone = await service.people(ctx.services, proposal.id)
@@ -266,7 +260,6 @@ def rating_choices(ctx: Ctx, proposal_id: int) -> list[Choice]:
     aliases=["提案 邀请附议"],
     args=[PROPOSAL_ID, Arg("staff_nos", text(32), variadic=True, metavar="STAFF_NO")],
 )
-@domain_errors
 async def invite(ctx: Ctx) -> Reply:
     proposal = await visible(ctx, ctx.args["id"])
     invited, refused = await service.invite(
@@ -317,7 +310,6 @@ async def _answer(ctx: Ctx, answer: str) -> Reply:
     args=[PROPOSAL_ID],
     permission=roles("delegate"),
 )
-@domain_errors
 async def second(ctx: Ctx) -> Reply:
     return await _answer(ctx, "accepted")
 
@@ -328,7 +320,6 @@ async def second(ctx: Ctx) -> Reply:
     args=[PROPOSAL_ID],
     permission=roles("delegate"),
 )
-@domain_errors
 async def decline(ctx: Ctx) -> Reply:
     return await _answer(ctx, "declined")
 
@@ -339,13 +330,11 @@ async def decline(ctx: Ctx) -> Reply:
     args=[PROPOSAL_ID],
     permission=roles("delegate"),
 )
-@domain_errors
 async def unsecond(ctx: Ctx) -> Reply:
     return await _answer(ctx, "withdrawn")
 
 
 @area.command("proposal joint", aliases=["提案 联名"], args=[PROPOSAL_ID], permission=roles("head"))
-@domain_errors
 async def joint(ctx: Ctx) -> Reply:
     staff = staff_of(ctx)
     if not staff.delegation or not ctx.user.has("head", staff.delegation):
@@ -358,7 +347,6 @@ async def joint(ctx: Ctx) -> Reply:
 
 
 @area.command("proposal submit", aliases=["提案 提交"], args=[PROPOSAL_ID])
-@domain_errors
 async def submit(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     await service.submit(ctx.services, proposal, ctx.user.id, rules(ctx))
@@ -375,7 +363,6 @@ async def submit(ctx: Ctx) -> Reply:
 
 
 @area.command("proposal withdraw", aliases=["提案 撤回"], args=[PROPOSAL_ID])
-@domain_errors
 async def withdraw(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     await service.withdraw(ctx.services, proposal, ctx.user.id)
@@ -391,7 +378,6 @@ async def withdraw(ctx: Ctx) -> Reply:
         Arg("comment", text(1000), required=False, rest=True),
     ],
 )
-@domain_errors
 async def rate(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     satisfaction, comment = ctx.args["satisfaction"], ctx.args["comment"]
@@ -435,7 +421,6 @@ async def rate(ctx: Ctx) -> Reply:
         Option("category", text(32), metavar="CATEGORY"),
     ],
 )
-@domain_errors
 async def list_(ctx: Ctx) -> Reply:
     scope = ctx.args["scope"] or "all"
     if scope in ("to-review",) and not ctx.user.has("committee"):
@@ -464,7 +449,6 @@ async def list_(ctx: Ctx) -> Reply:
     aliases=["提案 搜索", "搜索提案"],
     args=[Arg("words", text(100), variadic=True, metavar="WORDS")],
 )
-@domain_errors
 async def search(ctx: Ctx) -> Reply:
     words = ctx.args["words"]
     found = await service.list_for(
@@ -480,7 +464,6 @@ async def search(ctx: Ctx) -> Reply:
 
 
 @area.command("proposal overdue", aliases=["提案 超期"], permission=roles(*OVERSEERS))
-@domain_errors
 async def overdue(ctx: Ctx) -> Reply:
     found = await service.overdue(ctx.services, today(ctx))
     reply = listing(ctx, ctx.t("proposals.list_title.overdue"), found)
@@ -493,7 +476,6 @@ async def overdue(ctx: Ctx) -> Reply:
 @area.command(
     "proposal urge", aliases=["提案 督办", "督办"], args=[PROPOSAL_ID], permission=roles(*OVERSEERS)
 )
-@domain_errors
 async def urge(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     count = await service.urge(ctx.services, proposal, today(ctx))
@@ -528,7 +510,6 @@ def percent(value: float | None) -> str:
     aliases=["提案 统计"],
     args=[Arg("session", text(100), required=False, rest=True, metavar="SESSION")],
 )
-@domain_errors
 async def stats(ctx: Ctx) -> Reply:
     name = ctx.args["session"]
     session = (

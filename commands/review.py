@@ -10,7 +10,6 @@ from bot.permissions import require, roles
 from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
-from commands._errors import domain_errors
 from commands._proposals import OVERSEERS, rules, today
 from storage.proposals import notify, service
 
@@ -41,7 +40,6 @@ GRADES = {g: g for g in service.GRADES} | {g.lower(): g for g in service.GRADES}
         Arg("detail", text(1000), required=False, rest=True, metavar="REASON|TARGET_ID"),
     ],
 )
-@domain_errors
 async def review(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     decision, detail = ctx.args["decision"], ctx.args["detail"]
@@ -89,7 +87,6 @@ async def review(ctx: Ctx) -> Reply:
         Option("due", parse_date, metavar="DATE"),
     ],
 )
-@domain_errors
 async def assign(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     lead: str = ctx.args["lead"]
@@ -140,7 +137,6 @@ async def assign(ctx: Ctx) -> Reply:
         Arg("text", text(4000), rest=True, metavar="TEXT"),
     ],
 )
-@domain_errors
 async def reply(ctx: Ctx) -> Reply:
     proposal = await service.get(ctx.services, ctx.args["id"])
     if not proposal.lead_department:

@@ -8,7 +8,6 @@ from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
-from commands._errors import domain_errors
 from commands._proposals import today
 from storage.proposals import service
 
@@ -22,7 +21,6 @@ area = Area("sessions")
     args=[Arg("name", text(100), rest=True, metavar="NAME")],
     options=[Option("from", parse_date, metavar="DATE"), Option("to", parse_date, metavar="DATE")],
 )
-@domain_errors
 async def open_(ctx: Ctx) -> Reply:
     opens_on = ctx.args["from"] or today(ctx)
     closes_on = ctx.args["to"]
@@ -37,14 +35,12 @@ async def open_(ctx: Ctx) -> Reply:
 
 
 @area.command("session close", aliases=["届次 关闭", "征集 关闭"], permission=roles("officer"))
-@domain_errors
 async def close(ctx: Ctx) -> Reply:
     session = await service.close_session(ctx.services)
     return Reply(text=ctx.t("sessions.closed", name=session.name))
 
 
 @area.command("session", aliases=["届次"], permission=LINKED)
-@domain_errors
 async def current(ctx: Ctx) -> Reply:
     session = await service.current_session(ctx.services)
     if session is None:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased
 from storage import audit, outbox
 from storage.clock import utcnow
 from storage.db import Database
+from storage.errors import LinkRefused
 from storage.models import Identity, InviteCode, LinkAttempt, Staff, StaffRole
 from storage.store import Store
 from storage.upsert import insert_ignore
@@ -351,15 +352,6 @@ async def issue_codes(
         issued.append(IssuedCode(staff_no, row.name, code, now + ttl))
     await store.session.flush()
     return issued, unknown
-
-
-class LinkRefused(Exception):
-    """Why a link did not happen: `reason` is "throttled", "invalid", "expired" or "used"."""
-
-    def __init__(self, reason: str, retry_after: timedelta | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 async def link_with_code(

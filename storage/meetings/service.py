@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from storage import audit, outbox
 from storage.clock import utcnow
-from storage.errors import DomainError
+from storage.errors import MeetingError
 from storage.meetings import checkin, quorum
 from storage.models import Attendance, Meeting, Staff, StaffRole
 from storage.store import Store
@@ -23,10 +23,6 @@ DEFAULT_REMINDERS = (7 * 24 * 60, 24 * 60, 120)  # minutes before the start
 REMINDER_GRACE = timedelta(hours=1)
 CHECKIN_FAILURES = 5
 CHECKIN_WINDOW = timedelta(minutes=5)
-
-
-class MeetingError(DomainError):
-    """A meeting rule refused it."""
 
 
 async def get(store: Store, meeting_id: int) -> Meeting:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_, select
 
 from storage import audit
 from storage.clock import utcnow
-from storage.errors import DomainError
+from storage.errors import ProposalError
 from storage.models import (
     CongressSession,
     Proposal,
@@ -37,10 +37,6 @@ from storage.store import Store
 
 GRADES = ("A", "B", "C", "D")
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
-
-
-class ProposalError(DomainError):
-    """A proposal rule refused it."""
 
 
 # ---------------------------------------------------------------- sessions

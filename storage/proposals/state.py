@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from storage.errors import InvalidTransition
+
+__all__ = ["InvalidTransition", "Status"]
+
 
 class Status(StrEnum):
     DRAFT = "draft"
@@ -78,22 +82,11 @@ WITH_DEPARTMENT = frozenset({S.ASSIGNED, S.REOPENED})
 NOT_COUNTED = frozenset({S.DRAFT, S.SECONDING, S.WITHDRAWN})
 
 
-class InvalidTransition(Exception):
-    def __init__(self, status: Status, action: Action) -> None:
-        super().__init__(f"{action} is not allowed when a proposal is {status}")
-        self.status = status
-        self.action = action
-
-    @property
-    def allowed(self) -> list[Action]:
-        return allowed_actions(self.status)
-
-
 def next_state(status: str, action: Action) -> Status:
     current = Status(status)
     found = TRANSITIONS.get((current, action))
     if found is None:
-        raise InvalidTransition(current, action)
+        raise InvalidTransition(current, action, allowed_actions(current))
     return found
 
 

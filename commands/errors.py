@@ -1,0 +1,56 @@
+"""Every error the bot knows, and how each reaches the person who caused it.
+
+    Exception
+    ├── bot.errors.UserError              a problem the person can fix: key + params,
+    │   │                                 translated in their language by the dispatcher
+    │   └── bot.errors.ArgumentError      a wrong argument: the reply adds which one and
+    │                                     the command's usage
+    ├── bot.permissions.PermissionDenied  the command or form needs a role the person
+    │                                     lacks: the reply names the roles needed and held
+    ├── storage.errors.DomainError        a rule of the union's data refused: key + params,
+    │   │                                 translated by `translate` below (registered once
+    │   │                                 with the dispatcher by the composition root)
+    │   ├── ProposalError                 a proposal rule
+    │   │   └── InvalidTransition         the life cycle has no such step: the reply names
+    │   │                                 the action, the state and what the state allows
+    │   ├── MeetingError                  a meeting rule
+    │   └── LinkRefused                   a wrong, used, expired or throttled invite code
+    ├── bot.args.Invalid (ValueError)     a value that does not parse: a form step asks
+    │                                     again, an argument becomes an ArgumentError
+    ├── storage.roster.RowError           a bad roster row: listed with its line number in
+    │   (ValueError)                      the import report, the other rows go in
+    ├── bot.http_edge.Refused             a request the HTTP edge will not serve: its 4xx
+    │                                     and one WARNING line, never a traceback
+    └── RuntimeError
+        ├── bot.adapter.AdapterConfigError    a platform configured but unusable:
+        │   ├── SlackConfigError              `unionbot run` stops with the reason
+        │   └── TelegramConfigError
+        └── bot.app.SchemaError               the database schema does not match: the
+                                              message says what to run
+
+Anything else raised while handling a message is a fault: it is logged with an incident
+number, the person is told that number, and the unit of work is rolled back. A refusal
+(every kind above that reaches a person) keeps what was written before it: a failed
+invite code still counts toward the throttle.
+"""
+
+from __future__ import annotations
+
+from bot.replies import Reply
+from commands._backend import Ctx
+from storage.errors import DomainError, InvalidTransition
+
+
+def translate(ctx: Ctx, exc: DomainError) -> Reply:
+    """The reply for any refusal of the union's rules, in the person's language."""
+    if isinstance(exc, InvalidTransition):
+        allowed = ctx.join([ctx.t(f"proposals.action.{a.value}") for a in exc.allowed]) or "—"
+        text = ctx.t(
+            exc.key,
+            action=ctx.t(f"proposals.action.{exc.action.value}"),
+            status=ctx.t(f"proposals.status.{exc.status.value}"),
+            allowed=allowed,
+        )
+    else:
+        text = ctx.t(exc.key, **exc.params)
+    return Reply(text=text, error=True)
