@@ -31,7 +31,7 @@ from commands.errors import translate
 from schedules.deliverer import Deliverer, Send
 from schedules.ratelimit import RateLimiter
 from schedules.tick import claim_scheduler, tick
-from storage import events, identity, leases, migrate
+from storage import events, identity, leases, linking, migrate
 from storage.clock import utcnow
 from storage.db import Database
 from storage.demo import load_demo
@@ -101,7 +101,7 @@ class StorePlatformServices:
             store = Store(session, Actor(None, platform, "email"))
             if await identity.lookup(store, platform, user_id) is not None:
                 return True  # already linked (perhaps by a code): an email never re-links
-            view = await identity.link_by_email(
+            view = await linking.link_by_email(
                 store, platform, user_id, email, display_name=display_name
             )
             return view is not None

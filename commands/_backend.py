@@ -12,7 +12,7 @@ from bot.events import Sender
 from bot.forms import FormState
 from bot.permissions import Principal, Role
 from bot.timefmt import zone
-from storage import identity
+from storage import identity, identity_fast_path
 from storage.db import Database
 from storage.identity import StaffView
 from storage.store import Actor, Store
@@ -54,7 +54,7 @@ class StoreBackend:
             yield Store(session, Actor(staff_id=None, platform=sender.platform))
 
     async def identify(self, services: Store, sender: Sender) -> Identified:
-        view = await identity.identify(self.database, sender.platform, sender.user_id)
+        view = await identity_fast_path.identify(self.database, sender.platform, sender.user_id)
         if view is None:
             return Identified(None)
         services.actor = Actor(staff_id=view.id, platform=sender.platform, label=view.staff_no)

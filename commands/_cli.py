@@ -15,7 +15,7 @@ import click
 
 from bot.render.escape import spreadsheet_cell
 from bot.timefmt import format_datetime
-from storage import identity, outbox, roster
+from storage import identity, linking, outbox, roster
 from storage.db import Database
 from storage.demo import DEMO_ROSTER, load_demo
 from storage.store import Actor, Store
@@ -195,14 +195,14 @@ def register(
         prepare(state)
         ttl = timedelta(hours=ttl_hours or state.settings.invite_ttl_hours)
 
-        async def go() -> tuple[list[identity.IssuedCode], list[str]]:
+        async def go() -> tuple[list[linking.IssuedCode], list[str]]:
             database = Database(state.settings.database_url)
             try:
                 async with database.session() as session:
                     store = Store(session)
                     store.actor = await _actor_for(store, by)
                     wanted = list(staff_nos) or await identity.active_staff_nos(store)
-                    return await identity.issue_codes(store, wanted, ttl)
+                    return await linking.issue_codes(store, wanted, ttl)
             finally:
                 await database.dispose()
 
@@ -212,7 +212,7 @@ def register(
 
         def link(code: str) -> str:
             return (
-                f"https://t.me/{bot_name}?start={identity.normalise_code(code)}" if bot_name else ""
+                f"https://t.me/{bot_name}?start={linking.normalise_code(code)}" if bot_name else ""
             )
 
         if out is not None:

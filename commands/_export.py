@@ -19,11 +19,11 @@ import click
 from bot.render.escape import spreadsheet_cell
 from storage import audit
 from storage.db import Database
-from storage.proposals import export, service
+from storage.proposals import congress, export, statistics
 from storage.store import Actor, Store
 
 
-def _xlsx(rows: list[dict[str, Any]], figures: service.Stats) -> bytes:
+def _xlsx(rows: list[dict[str, Any]], figures: statistics.Stats) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -94,22 +94,22 @@ def register(
         prepare(state)
         tz = state.settings.tz
 
-        async def go() -> tuple[list[dict[str, Any]], service.Stats] | None:
+        async def go() -> tuple[list[dict[str, Any]], statistics.Stats] | None:
             database = Database(state.settings.database_url)
             try:
                 async with database.session() as session:
                     store = Store(session, Actor(None, "cli", "export"))
-                    congress = await service.session_by_name(store, session_name)
-                    if congress is None:
+                    chosen = await congress.session_by_name(store, session_name)
+                    if chosen is None:
                         return None
                     today = datetime.now(tz).date()
-                    found = await export.rows(store, congress, today, tz)
-                    figures = await service.stats(store, congress.id, today, tz)
+                    found = await export.rows(store, chosen, today, tz)
+                    figures = await statistics.stats(store, chosen.id, today, tz)
                     await audit.record(
                         store,
                         "proposal.export",
                         "congress_session",
-                        congress.id,
+                        chosen.id,
                         format=fmt,
                         rows=len(found),
                     )

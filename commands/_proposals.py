@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.errors import UserError
 from bot.replies import Reply
 from commands._backend import Ctx
 from storage.clock import utcnow
 from storage.models import Proposal
-from storage.proposals import service
+from storage.proposals import queries
+from storage.proposals.queries import Viewer
 from storage.proposals.rules import ProposalRules
 
 OVERSEERS = ("committee", "officer")
@@ -26,28 +26,26 @@ def today(ctx: Ctx) -> date:
     return utcnow().astimezone(ctx.tz).date()
 
 
-def is_overseer(ctx: Ctx) -> bool:
-    return any(ctx.user.has(role) for role in OVERSEERS)
-
-
-def departments(ctx: Ctx) -> set[str]:
-    """The departments the caller answers proposals for."""
-    return {role.scope for role in ctx.user.roles if role.name == "handler" and role.scope}
+def viewer(ctx: Ctx) -> Viewer:
+    """The caller as the proposal rules see them: who oversees (the committee, officers and
+    administrators) and which departments they answer for."""
+    return Viewer(
+        staff_id=ctx.user.id,
+        overseer=any(ctx.user.has(role) for role in (*OVERSEERS, "admin")),
+        departments=frozenset(
+            role.scope for role in ctx.user.roles if role.name == "handler" and role.scope
+        ),
+    )
 
 
 async def visible(ctx: Ctx, proposal_id: int) -> Proposal:
     """The proposal, if the caller may see it; otherwise the same reply as a missing one."""
-    proposal = await service.get(ctx.services, proposal_id)
-    if not ctx.user.has("admin") and not await service.can_see(
-        ctx.services, proposal, ctx.user.id, overseer=is_overseer(ctx), departments=departments(ctx)
-    ):
-        raise UserError("proposals.error.not_found", id=proposal_id)
-    return proposal
+    return await queries.get_visible(ctx.services, viewer(ctx), proposal_id)
 
 
 def status_label(ctx: Ctx, proposal: Proposal) -> str:
     label = ctx.t(f"proposals.status.{proposal.status}")
-    if service.is_overdue(proposal, today(ctx)):
+    if queries.is_overdue(proposal, today(ctx)):
         label += ctx.paren(ctx.t("proposals.overdue_mark"))
     return label
 

@@ -12,7 +12,7 @@ from bot.registry import Area
 from bot.replies import Reply
 from bot.timefmt import utcnow, zone
 from commands._backend import Ctx, principal_for, staff_of
-from storage import identity
+from storage import identity, linking
 
 area = Area("identity")
 
@@ -64,7 +64,7 @@ async def _link(ctx: Ctx, code: str | None) -> Reply:
             return Reply(text=ctx.t("identity.welcome_back", name=ctx.principal.name))
         return Reply(text=ctx.t("identity.welcome"))
     settings = ctx.settings
-    view = await identity.link_with_code(
+    view = await linking.link_with_code(
         ctx.services,
         sender.platform,
         sender.user_id,

@@ -17,7 +17,7 @@ from storage import outbox
 from storage.clock import utcnow
 from storage.meetings import checkin
 from storage.meetings import service as meetings
-from storage.models import Meeting
+from storage.outbox import Button
 
 area = Area("meetings")
 
@@ -57,29 +57,6 @@ def aware(ctx: Ctx, wall: datetime) -> datetime:
     return wall.replace(tzinfo=ctx.tz)
 
 
-async def tell(
-    ctx: Ctx,
-    meeting: Meeting,
-    occasion: str,
-    recipients: list[int],
-    key: str,
-    why: str,
-    **extra: Any,
-) -> None:
-    params = {**meetings.meeting_params(meeting), **extra}
-    for staff_id in dict.fromkeys(recipients):
-        if staff_id != ctx.user.id:
-            await outbox.enqueue(
-                ctx.services,
-                reason=f"meeting:{meeting.id}:{occasion}",
-                recipient_id=staff_id,
-                message_key=f"meetings.notify.{key}",
-                why_key=f"meetings.why.{why}",
-                params=params,
-                urgent=True,
-            )
-
-
 async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
     # A sub-union's officer calls its own college congress; the rest is for school-level officers.
     if values["audience"] == "sub_union":
@@ -102,16 +79,16 @@ async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Re
         reminder_minutes=values.get("reminders") or default_reminders(ctx),
     )
     invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
-    await tell(
-        ctx,
+    await meetings.tell(
+        ctx.services,
         meeting,
         "invited",
         invited,
         "invited",
         "invited",
-        _choices=[
-            ["meetings.button.attend", f"/meeting attend {meeting.id}"],
-            ["meetings.button.leave", f"/meeting leave {meeting.id}"],
+        buttons=[
+            Button("meetings.button.attend", f"/meeting attend {meeting.id}"),
+            Button("meetings.button.leave", f"/meeting leave {meeting.id}"),
         ],
     )
     return Reply(
@@ -293,8 +270,8 @@ async def leave(ctx: Ctx) -> Reply:
     if row.leave_status == "approved":
         return Reply(text=ctx.t("meetings.leave_noted", title=meeting.title))
     heads = await meetings.leave_approvers(ctx.services, row)
-    await tell(
-        ctx,
+    await meetings.tell(
+        ctx.services,
         meeting,
         f"leave:{ctx.user.id}:{row.answered_at}",
         heads,
@@ -303,9 +280,9 @@ async def leave(ctx: Ctx) -> Reply:
         who=ctx.user.name,
         staff_no=ctx.user.handle,
         reason=reason,
-        _choices=[
-            ["meetings.button.approve", f"/meeting approve {meeting.id} {ctx.user.handle}"],
-            ["meetings.button.decline", f"/meeting decline {meeting.id} {ctx.user.handle}"],
+        buttons=[
+            Button("meetings.button.approve", f"/meeting approve {meeting.id} {ctx.user.handle}"),
+            Button("meetings.button.decline", f"/meeting decline {meeting.id} {ctx.user.handle}"),
         ],
     )
     return Reply(text=ctx.t("meetings.leave_asked", title=meeting.title, heads=len(heads)))
@@ -323,8 +300,8 @@ async def _decide(ctx: Ctx, approve: bool) -> Reply:
     require(ctx.user, "head", "officer", scope=invitee.attendance.delegation)
     row, staff_id = await meetings.decide_leave(ctx.services, meeting, staff_no, approve)
     outcome = "approved" if approve else "declined"
-    await tell(
-        ctx,
+    await meetings.tell(
+        ctx.services,
         meeting,
         f"leave_{outcome}:{staff_id}:{row.answered_at}",
         [staff_id],
@@ -367,8 +344,14 @@ async def decline(ctx: Ctx) -> Reply:
 async def cancel(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     invited = await meetings.cancel(ctx.services, meeting, ctx.args["reason"])
-    await tell(
-        ctx, meeting, "cancelled", invited, "cancelled", "invited", reason=ctx.args["reason"]
+    await meetings.tell(
+        ctx.services,
+        meeting,
+        "cancelled",
+        invited,
+        "cancelled",
+        "invited",
+        reason=ctx.args["reason"],
     )
     return Reply(text=ctx.t("meetings.cancelled", title=meeting.title, count=len(invited)))
 
@@ -397,8 +380,8 @@ async def edit(ctx: Ctx) -> Reply:
         place=place,
     )
     invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
-    await tell(
-        ctx,
+    await meetings.tell(
+        ctx.services,
         meeting,
         f"changed:{meeting.updated_at.isoformat()}",
         invited,

@@ -13,17 +13,18 @@ from bot.replies import Choice, Reply
 from commands._backend import Ctx, staff_of
 from commands._proposals import (
     OVERSEERS,
-    departments,
-    is_overseer,
     line,
     listing,
     rules,
     status_label,
     today,
+    viewer,
     visible,
 )
 from storage.models import Proposal
-from storage.proposals import notify, service
+from storage.outbox import Button
+from storage.proposals import congress, notify, queries, service, statistics
+from storage.proposals.queries import Scope
 from storage.proposals.rules import DEFAULT_CATEGORIES
 from storage.proposals.state import Status
 
@@ -40,18 +41,18 @@ SATISFACTION_WORDS = {
     "不满意": "unsatisfied",
 }
 SCOPES = {
-    "mine": "mine",
-    "我的": "mine",
-    "seconding": "seconding",
-    "附议": "seconding",
-    "to-review": "to-review",
-    "待审": "to-review",
-    "assigned-to-me": "assigned-to-me",
-    "待办": "assigned-to-me",
-    "overdue": "overdue",
-    "超期": "overdue",
-    "all": "all",
-    "全部": "all",
+    "mine": Scope.MINE,
+    "我的": Scope.MINE,
+    "seconding": Scope.SECONDING,
+    "附议": Scope.SECONDING,
+    "to-review": Scope.TO_REVIEW,
+    "待审": Scope.TO_REVIEW,
+    "assigned-to-me": Scope.ASSIGNED_TO_ME,
+    "待办": Scope.ASSIGNED_TO_ME,
+    "overdue": Scope.OVERDUE,
+    "超期": Scope.OVERDUE,
+    "all": Scope.ALL,
+    "全部": Scope.ALL,
 }
 STATUS_WORDS = {status.value: status.value for status in Status}
 
@@ -66,7 +67,7 @@ async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, An
         )
     proposal_id = form_context.get("edit")
     if proposal_id:
-        proposal = await service.get(ctx.services, int(proposal_id))
+        proposal = await queries.get(ctx.services, int(proposal_id))
         await service.edit(ctx.services, proposal, staff.id, values)
         return draft_reply(ctx, proposal, ctx.t("proposals.saved_edit", id=proposal.id))
     proposal = await service.create(
@@ -122,10 +123,10 @@ def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
 @area.command("proposal new", aliases=["提案 新建", "提案 新增"], permission=LINKED)
 async def new(ctx: Ctx) -> StartForm:
     staff = staff_of(ctx)
-    session = await service.current_session(ctx.services)
+    session = await congress.current_session(ctx.services)
     if not staff.delegate:
         intro = Reply(text=ctx.t("proposals.will_be_suggestion_not_delegate"))
-    elif not service.window_open(session, today(ctx)):
+    elif not congress.window_open(session, today(ctx)):
         intro = Reply(text=ctx.t("proposals.will_be_suggestion_window"))
     else:
         intro = Reply(
@@ -161,7 +162,7 @@ async def delete(ctx: Ctx) -> Reply:
 @area.command("proposal show", aliases=["提案 查看", "提案 详情"], args=[PROPOSAL_ID])
 async def show(ctx: Ctx) -> Reply:
     proposal = await visible(ctx, ctx.args["id"])
-    everyone = await service.people(ctx.services, proposal.id)
+    everyone = await queries.people(ctx.services, proposal.id)
     names = ctx.join
     fields = [
         (ctx.t("proposals.field.status"), status_label(ctx, proposal)),
@@ -169,7 +170,7 @@ async def show(ctx: Ctx) -> Reply:
         (ctx.t("proposals.field.category"), ctx.t(f"proposals.category.{proposal.category}")),
         (
             ctx.t("proposals.field.proposers"),
-            names([p.name for p in service.proposers(everyone)])
+            names([p.name for p in queries.proposers(everyone)])
             + (ctx.paren(proposal.joint_delegation) if proposal.joint_delegation else ""),
         ),
     ]
@@ -213,7 +214,7 @@ async def show(ctx: Ctx) -> Reply:
         f"{ctx.when(event.at)} {name or ctx.t('proposals.system')}: "
         f"{ctx.t(f'proposals.action.{event.action}')}"
         + (f" → {ctx.t(f'proposals.status.{event.to_status}')}" if event.to_status else "")
-        for event, name in await service.history(ctx.services, proposal.id)
+        for event, name in await queries.history(ctx.services, proposal.id)
     ]
     body = (
         f"{ctx.t('proposals.form.field_reasons')}\n{proposal.reasons or '—'}\n\n"
@@ -245,13 +246,10 @@ def actions_for(ctx: Ctx, proposal: Proposal) -> list[Choice]:
 
 
 def rating_choices(ctx: Ctx, proposal_id: int) -> list[Choice]:
+    styles = {"unsatisfied": "danger", "satisfied": "primary"}
     return [
-        Choice(
-            ctx.t(f"proposals.satisfaction.{s}"),
-            f"/proposal rate {proposal_id} {s}",
-            "danger" if s == "unsatisfied" else "primary" if s == "satisfied" else "default",
-        )
-        for s in ("satisfied", "basic", "unsatisfied")
+        Choice(ctx.t(b.label_key), b.command, styles.get(b.command.rsplit(" ", 1)[-1], "default"))
+        for b in notify.rating_buttons(proposal_id)
     ]
 
 
@@ -273,15 +271,16 @@ async def invite(ctx: Ctx) -> Reply:
             [p.staff_id for p in invited],
             why="invited",
             proposer=ctx.user.name,
-            choices=[
-                ["proposals.button.second", f"/proposal second {proposal.id}"],
-                ["proposals.button.decline", f"/proposal decline {proposal.id}"],
+            buttons=[
+                Button("proposals.button.second", f"/proposal second {proposal.id}"),
+                Button("proposals.button.decline", f"/proposal decline {proposal.id}"),
             ],
         )
     items = [ctx.t("proposals.invited", name=p.name, staff_no=p.staff_no) for p in invited]
     for entry in refused:
-        staff_no, why = entry.split(":", 1)
-        items.append(ctx.t(f"proposals.invite_refused.{why}", staff_no=staff_no))
+        items.append(
+            ctx.t(f"proposals.invite_refused.{entry.because.value}", staff_no=entry.staff_no)
+        )
     return Reply(
         text=ctx.t("proposals.invite_done", id=proposal.id, count=len(invited)),
         items=items,
@@ -290,7 +289,7 @@ async def invite(ctx: Ctx) -> Reply:
 
 
 async def _answer(ctx: Ctx, answer: str) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     await service.answer_seconding(ctx.services, proposal, ctx.user.id, answer)
     if answer == "accepted":
         await notify.tell(
@@ -339,7 +338,7 @@ async def joint(ctx: Ctx) -> Reply:
     staff = staff_of(ctx)
     if not staff.delegation or not ctx.user.has("head", staff.delegation):
         raise UserError("proposals.error.not_head")
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     count = await service.file_jointly(ctx.services, proposal, ctx.user.id, staff.delegation)
     return Reply(
         text=ctx.t("proposals.joint_done", id=proposal.id, delegation=staff.delegation, count=count)
@@ -348,23 +347,23 @@ async def joint(ctx: Ctx) -> Reply:
 
 @area.command("proposal submit", aliases=["提案 提交"], args=[PROPOSAL_ID])
 async def submit(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     await service.submit(ctx.services, proposal, ctx.user.id, rules(ctx))
-    committee = await service.staff_with_role(ctx.services, "committee")
+    committee = await notify.staff_with_role(ctx.services, "committee")
     await notify.tell(
         ctx.services,
         proposal,
         "submitted",
         committee,
         why="committee",
-        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+        buttons=[Button("proposals.button.show", f"/proposal show {proposal.id}")],
     )
     return Reply(text=ctx.t("proposals.submitted", id=proposal.id, title=proposal.title))
 
 
 @area.command("proposal withdraw", aliases=["提案 撤回"], args=[PROPOSAL_ID])
 async def withdraw(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     await service.withdraw(ctx.services, proposal, ctx.user.id)
     return Reply(text=ctx.t("proposals.withdrawn", id=proposal.id))
 
@@ -379,13 +378,13 @@ async def withdraw(ctx: Ctx) -> Reply:
     ],
 )
 async def rate(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     satisfaction, comment = ctx.args["satisfaction"], ctx.args["comment"]
     if satisfaction == "unsatisfied" and not comment:
         raise UserError("proposals.error.comment_needed")
     after = await service.rate(ctx.services, proposal, ctx.user.id, satisfaction, comment)
     if after == Status.REOPENED:
-        handlers = await service.handlers_of(ctx.services, [proposal.lead_department or ""])
+        handlers = await notify.handlers_of(ctx.services, [proposal.lead_department or ""])
         await notify.tell(
             ctx.services,
             proposal,
@@ -393,9 +392,9 @@ async def rate(ctx: Ctx) -> Reply:
             handlers,
             why="handler",
             comment=comment or "",
-            choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+            buttons=[Button("proposals.button.show", f"/proposal show {proposal.id}")],
         )
-        overseers = await service.staff_with_role(ctx.services, "committee")
+        overseers = await notify.staff_with_role(ctx.services, "committee")
         await notify.tell(
             ctx.services,
             proposal,
@@ -422,21 +421,19 @@ async def rate(ctx: Ctx) -> Reply:
     ],
 )
 async def list_(ctx: Ctx) -> Reply:
-    scope = ctx.args["scope"] or "all"
-    if scope in ("to-review",) and not ctx.user.has("committee"):
+    scope: Scope = ctx.args["scope"] or Scope.ALL
+    if scope is Scope.TO_REVIEW and not ctx.user.has("committee"):
         raise UserError("proposals.error.scope_role", scope=scope, role=ctx.t("role.committee"))
-    if scope == "overdue" and not is_overseer(ctx):
+    if scope is Scope.OVERDUE and not any(ctx.user.has(role) for role in OVERSEERS):
         raise UserError(
             "proposals.error.scope_role",
             scope=scope,
             role=ctx.join([ctx.t(f"role.{r}") for r in OVERSEERS]),
         )
-    found = await service.list_for(
+    found = await queries.list_for(
         ctx.services,
+        viewer(ctx),
         scope=scope,
-        staff_id=ctx.user.id,
-        overseer=is_overseer(ctx),
-        departments=departments(ctx),
         today=today(ctx),
         status=ctx.args["status"],
         category=ctx.args["category"],
@@ -451,12 +448,9 @@ async def list_(ctx: Ctx) -> Reply:
 )
 async def search(ctx: Ctx) -> Reply:
     words = ctx.args["words"]
-    found = await service.list_for(
+    found = await queries.list_for(
         ctx.services,
-        scope="all",
-        staff_id=ctx.user.id,
-        overseer=is_overseer(ctx),
-        departments=departments(ctx),
+        viewer(ctx),
         today=today(ctx),
         words=words,
     )
@@ -465,7 +459,7 @@ async def search(ctx: Ctx) -> Reply:
 
 @area.command("proposal overdue", aliases=["提案 超期"], permission=roles(*OVERSEERS))
 async def overdue(ctx: Ctx) -> Reply:
-    found = await service.overdue(ctx.services, today(ctx))
+    found = await queries.overdue(ctx.services, today(ctx))
     reply = listing(ctx, ctx.t("proposals.list_title.overdue"), found)
     reply.choices = [
         Choice(ctx.t("proposals.button.urge", id=p.id), f"/proposal urge {p.id}") for p in found[:5]
@@ -477,9 +471,9 @@ async def overdue(ctx: Ctx) -> Reply:
     "proposal urge", aliases=["提案 督办", "督办"], args=[PROPOSAL_ID], permission=roles(*OVERSEERS)
 )
 async def urge(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     count = await service.urge(ctx.services, proposal, today(ctx))
-    handlers = await service.handlers_of(ctx.services, [proposal.lead_department or ""])
+    handlers = await notify.handlers_of(ctx.services, [proposal.lead_department or ""])
     await notify.tell(
         ctx.services,
         proposal,
@@ -488,7 +482,7 @@ async def urge(ctx: Ctx) -> Reply:
         why="handler",
         count=count,
         by=ctx.user.name,
-        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+        buttons=[Button("proposals.button.show", f"/proposal show {proposal.id}")],
     )
     return Reply(
         text=ctx.t(
@@ -513,13 +507,15 @@ def percent(value: float | None) -> str:
 async def stats(ctx: Ctx) -> Reply:
     name = ctx.args["session"]
     session = (
-        await service.session_by_name(ctx.services, name)
+        await congress.session_by_name(ctx.services, name)
         if name
-        else await service.current_session(ctx.services)
+        else await congress.current_session(ctx.services)
     )
     if name and session is None:
         raise UserError("proposals.error.no_session", name=name)
-    figures = await service.stats(ctx.services, session.id if session else None, today(ctx), ctx.tz)
+    figures = await statistics.stats(
+        ctx.services, session.id if session else None, today(ctx), ctx.tz
+    )
     fields = [
         (ctx.t("proposals.stats.total"), str(figures.total)),
         (ctx.t("proposals.stats.acceptance"), percent(figures.acceptance_rate)),

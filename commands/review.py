@@ -11,7 +11,8 @@ from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
 from commands._proposals import OVERSEERS, rules, today
-from storage.proposals import notify, service
+from storage.outbox import Button
+from storage.proposals import notify, queries, service, state
 
 area = Area("review")
 
@@ -27,7 +28,7 @@ DECISIONS = {
     "转为意见建议": "convert",
     "转意见建议": "convert",
 }
-GRADES = {g: g for g in service.GRADES} | {g.lower(): g for g in service.GRADES}
+GRADES = {g: g for g in state.GRADES} | {g.lower(): g for g in state.GRADES}
 
 
 @area.command(
@@ -41,10 +42,10 @@ GRADES = {g: g for g in service.GRADES} | {g.lower(): g for g in service.GRADES}
     ],
 )
 async def review(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     decision, detail = ctx.args["decision"], ctx.args["detail"]
     proposers = [
-        p.staff_id for p in service.proposers(await service.people(ctx.services, proposal.id))
+        p.staff_id for p in queries.proposers(await queries.people(ctx.services, proposal.id))
     ]
     if decision == "accept":
         case_no = await service.accept(ctx.services, proposal, today(ctx))
@@ -59,7 +60,7 @@ async def review(ctx: Ctx) -> Reply:
             target_id = integer(1)(detail or "")
         except ValueError:
             raise UserError("review.target_needed") from None
-        target = await service.get(ctx.services, target_id)
+        target = await queries.get(ctx.services, target_id)
         added = await service.merge(ctx.services, proposal, target)
         text_ = ctx.t("review.merged", id=proposal.id, target=target.id, count=len(added))
     else:
@@ -88,12 +89,12 @@ async def review(ctx: Ctx) -> Reply:
     ],
 )
 async def assign(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     lead: str = ctx.args["lead"]
     supporting = [
         d.strip() for d in (ctx.args["with"] or "").replace("，", ",").split(",") if d.strip()
     ]
-    known = await service.known_departments(ctx.services)
+    known = await notify.known_departments(ctx.services)
     unknown = [d for d in [lead, *supporting] if d not in known]
     if unknown:
         raise UserError(
@@ -105,7 +106,7 @@ async def assign(ctx: Ctx) -> Reply:
     if due < today(ctx):
         raise UserError("review.due_in_past")
     await service.assign(ctx.services, proposal, lead, supporting, due)
-    handlers = await service.handlers_of(ctx.services, [lead, *supporting])
+    handlers = await notify.handlers_of(ctx.services, [lead, *supporting])
     await notify.tell(
         ctx.services,
         proposal,
@@ -114,9 +115,9 @@ async def assign(ctx: Ctx) -> Reply:
         why="handler",
         lead=lead,
         supporting=ctx.join(supporting) or "—",
-        choices=[["proposals.button.show", f"/proposal show {proposal.id}"]],
+        buttons=[Button("proposals.button.show", f"/proposal show {proposal.id}")],
     )
-    without = [d for d in [lead, *supporting] if not await service.handlers_of(ctx.services, [d])]
+    without = [d for d in [lead, *supporting] if not await notify.handlers_of(ctx.services, [d])]
     reply = Reply(
         text=ctx.t(
             "review.assigned", id=proposal.id, lead=lead, due=ctx.day(due), handlers=len(handlers)
@@ -138,34 +139,31 @@ async def assign(ctx: Ctx) -> Reply:
     ],
 )
 async def reply(ctx: Ctx) -> Reply:
-    proposal = await service.get(ctx.services, ctx.args["id"])
+    proposal = await queries.get(ctx.services, ctx.args["id"])
     if not proposal.lead_department:
         raise UserError("review.not_assigned", id=proposal.id)
     require(ctx.user, "handler", scope=proposal.lead_department)
     await service.reply(
         ctx.services, proposal, ctx.args["grade"], ctx.args["text"], rules(ctx), today(ctx)
     )
-    everyone = await service.people(ctx.services, proposal.id)
+    everyone = await queries.people(ctx.services, proposal.id)
     occasion = f"reply:{proposal.rounds}"
     await notify.tell(
         ctx.services,
         proposal,
         occasion,
-        [p.staff_id for p in service.proposers(everyone)],
+        [p.staff_id for p in queries.proposers(everyone)],
         why="proposer",
         grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
         department=proposal.lead_department,
         rating_due=proposal.rating_due.isoformat() if proposal.rating_due else "—",
-        choices=[
-            [f"proposals.satisfaction.{s}", f"/proposal rate {proposal.id} {s}"]
-            for s in ("satisfied", "basic", "unsatisfied")
-        ],
+        buttons=notify.rating_buttons(proposal.id),
     )
     await notify.tell(
         ctx.services,
         proposal,
         f"reply_seconder:{proposal.rounds}",
-        [p.staff_id for p in service.seconders(everyone)],
+        [p.staff_id for p in queries.seconders(everyone)],
         why="seconder",
         grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
         department=proposal.lead_department,

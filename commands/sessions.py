@@ -9,7 +9,7 @@ from bot.registry import Area
 from bot.replies import Reply
 from commands._backend import Ctx
 from commands._proposals import today
-from storage.proposals import service
+from storage.proposals import congress
 
 area = Area("sessions")
 
@@ -26,7 +26,7 @@ async def open_(ctx: Ctx) -> Reply:
     closes_on = ctx.args["to"]
     if closes_on is None:
         raise UserError("bot.arg.missing", arg="--to DATE")
-    session = await service.open_session(ctx.services, ctx.args["name"], opens_on, closes_on)
+    session = await congress.open_session(ctx.services, ctx.args["name"], opens_on, closes_on)
     return Reply(
         text=ctx.t(
             "sessions.opened", name=session.name, opens=ctx.day(opens_on), closes=ctx.day(closes_on)
@@ -36,16 +36,16 @@ async def open_(ctx: Ctx) -> Reply:
 
 @area.command("session close", aliases=["届次 关闭", "征集 关闭"], permission=roles("officer"))
 async def close(ctx: Ctx) -> Reply:
-    session = await service.close_session(ctx.services)
+    session = await congress.close_session(ctx.services)
     return Reply(text=ctx.t("sessions.closed", name=session.name))
 
 
 @area.command("session", aliases=["届次"], permission=LINKED)
 async def current(ctx: Ctx) -> Reply:
-    session = await service.current_session(ctx.services)
+    session = await congress.current_session(ctx.services)
     if session is None:
         return Reply(text=ctx.t("sessions.none"))
-    state = "open" if service.window_open(session, today(ctx)) else "closed"
+    state = "open" if congress.window_open(session, today(ctx)) else "closed"
     return Reply(
         title=session.name,
         text=ctx.t(

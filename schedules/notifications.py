@@ -8,8 +8,8 @@ from typing import Any
 from bot.i18n import Catalog
 from bot.replies import Choice, Reply
 from bot.timefmt import format_datetime
+from storage.outbox import buttons_of
 
-CHOICES_PARAM = "_choices"  # [[label key, command], ...] in an outbox row's params
 # ISO moments in params, shown in the recipient's zone and language under these names.
 MOMENTS = {"_at": "when", "_old_at": "old_when"}
 
@@ -27,8 +27,8 @@ def render_notification(
         if param in params:
             values[name] = format_datetime(datetime.fromisoformat(params[param]), tz, lang)
     choices = [
-        Choice(label=catalog.get(lang, label_key), command=command)
-        for label_key, command in params.get(CHOICES_PARAM, [])
+        Choice(label=catalog.get(lang, button.label_key), command=button.command)
+        for button in buttons_of(params)
     ]
     return Reply(
         text=catalog.get(lang, message_key, **values),

@@ -6,28 +6,18 @@ row, and the staff member's roles, joined.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.engine import Dialect
+from sqlalchemy import select, update
 from sqlalchemy.orm import aliased
 
 from storage import audit, outbox
 from storage.clock import utcnow
-from storage.db import Database
-from storage.errors import LinkRefused
-from storage.models import Identity, InviteCode, LinkAttempt, Staff, StaffRole
+from storage.models import Identity, Staff, StaffRole
 from storage.store import Store
 from storage.upsert import insert_ignore
-
-# No 0/O, 1/I/L: codes are read off paper and phone screens.
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +76,8 @@ _STAFF_COLUMNS = (
 )
 
 
-def _view(rows: list[Any], with_form: bool) -> StaffView | None:
+def view_from_rows(rows: list[Any], with_form: bool) -> StaffView | None:
+    """A `StaffView` from the rows of `LOOKUP` (one per role and linked platform)."""
     if not rows:
         return None
     first = rows[0]
@@ -117,7 +108,7 @@ def _view(rows: list[Any], with_form: bool) -> StaffView | None:
 _LINKED = aliased(Identity)
 # One round trip per message: the person, their roles and their linked platforms
 # (a few rows: roles x platforms), and the form they are filling in, if any.
-_LOOKUP = (
+LOOKUP = (
     select(
         *_STAFF_COLUMNS,
         Identity.form_state,
@@ -136,62 +127,9 @@ _LOOKUP = (
 async def lookup(store: Store, platform: str, platform_user_id: str) -> StaffView | None:
     """The linked staff member for a chat identity, or None."""
     result = await store.session.execute(
-        _LOOKUP.where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
+        LOOKUP.where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
     )
-    return _view(list(result), with_form=True)
-
-
-_IDENTIFY = _LOOKUP.where(
-    Identity.platform == bindparam("platform"),
-    Identity.platform_user_id == bindparam("platform_user_id"),
-)
-_IDENTIFY_KEYS = [str(column.key) for column in _IDENTIFY.selected_columns]
-_COMPILED: dict[str, tuple[str, list[str] | None]] = {}
-
-
-def _compiled(dialect: Dialect) -> tuple[str, list[str] | None]:
-    """The lookup's SQL (and its positional parameter order), compiled once per dialect:
-    SQLAlchemy's per-execution cache key and result adaptation cost more than the query."""
-    found = _COMPILED.get(dialect.name)
-    if found is None:
-        compiled = _IDENTIFY.compile(dialect=dialect)
-        order = list(compiled.positiontup or []) if dialect.positional else None
-        found = _COMPILED[dialect.name] = (str(compiled), order)
-    return found
-
-
-class _RawRow:
-    """A driver row with the column types the ORM would have given (SQLite stores
-    booleans as integers, dates as text and JSON as text)."""
-
-    def __init__(self, keys: list[str], values: tuple[Any, ...]) -> None:
-        data = dict(zip(keys, values, strict=True))
-        for name in ("union_member", "delegate"):
-            data[name] = bool(data[name])
-        for name in ("birth_date", "hire_date"):
-            if isinstance(data[name], str):
-                data[name] = date.fromisoformat(data[name])
-        if isinstance(data["form_state"], str):
-            data["form_state"] = json.loads(data["form_state"])
-        self.__dict__.update(data)
-
-
-async def identify(database: Database, platform: str, platform_user_id: str) -> StaffView | None:
-    """`lookup` outside any transaction, precompiled: the one round trip every message pays."""
-    async with database.reader.connect() as connection:
-        sql, order = _compiled(connection.dialect)
-        params: Any = {"platform": platform, "platform_user_id": platform_user_id}
-        if order is not None:
-            params = tuple(params[name] for name in order)
-        # The driver's own connection: one trip to aiosqlite's thread (execute and fetch
-        # together) or one psycopg round trip, without SQLAlchemy's greenlet hops.
-        raw: Any = (await connection.get_raw_connection()).driver_connection
-        if database.sqlite:
-            rows = list(await raw.execute_fetchall(sql, params))
-        else:
-            cursor = await raw.execute(sql, params)
-            rows = await cursor.fetchall()
-        return _view([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)
+    return view_from_rows(list(result), with_form=True)
 
 
 async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
@@ -200,7 +138,7 @@ async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
         .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
         .where(Staff.staff_no == staff_no)
     )
-    return _view(list(result), with_form=False)
+    return view_from_rows(list(result), with_form=False)
 
 
 async def staff_ids_by_no(store: Store, staff_nos: list[str]) -> dict[str, int]:
@@ -280,165 +218,6 @@ async def set_timezone(store: Store, staff_id: int, timezone: str) -> None:
 async def set_language(store: Store, staff_id: int, language: str) -> None:
     await store.session.execute(update(Staff).where(Staff.id == staff_id).values(language=language))
     await audit.record(store, "staff.language", "staff", staff_id, language=language)
-
-
-# ---------------------------------------------------------------- invite codes
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
-
-
-def normalise_code(code: str) -> str:
-    """Codes are typed by hand: case, spaces and dashes do not matter."""
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return f"{raw[:4]}-{raw[4:]}"
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedCode:
-    staff_no: str
-    name: str
-    code: str
-    expires_at: datetime
-
-
-async def issue_codes(
-    store: Store, staff_nos: list[str], ttl: timedelta
-) -> tuple[list[IssuedCode], list[str]]:
-    """One fresh code per staff member (earlier unused ones stop working); unknown numbers back."""
-    rows = list(
-        await store.session.execute(
-            select(Staff.id, Staff.staff_no, Staff.name).where(
-                Staff.staff_no.in_(staff_nos), Staff.active.is_(True)
-            )
-        )
-    )
-    found = {row.staff_no: row for row in rows}
-    unknown = [no for no in staff_nos if no not in found]
-    now = utcnow()
-    if rows:
-        await store.session.execute(
-            update(InviteCode)
-            .where(
-                InviteCode.staff_id.in_([row.id for row in rows]),
-                InviteCode.used_at.is_(None),
-                InviteCode.expires_at > now,
-            )
-            .values(expires_at=now)
-        )
-    issued = []
-    for staff_no in dict.fromkeys(staff_nos):
-        row = found.get(staff_no)
-        if row is None:
-            continue
-        code = new_code()
-        store.session.add(
-            InviteCode(
-                code_hash=_hash(code),
-                staff_id=row.id,
-                created_by=store.actor.staff_id,
-                created_at=now,
-                expires_at=now + ttl,
-            )
-        )
-        await audit.record(
-            store, "invite.issue", "staff", staff_no, expires_at=(now + ttl).isoformat()
-        )
-        issued.append(IssuedCode(staff_no, row.name, code, now + ttl))
-    await store.session.flush()
-    return issued, unknown
-
-
-async def link_with_code(
-    store: Store,
-    platform: str,
-    platform_user_id: str,
-    code: str,
-    *,
-    display_name: str,
-    max_failures: int,
-    window: timedelta,
-) -> StaffView:
-    """Redeem a code for this chat identity; wrong codes count toward a throttle."""
-    now = utcnow()
-    since = now - window
-    failures = list(
-        await store.session.scalars(
-            select(LinkAttempt.at)
-            .where(
-                LinkAttempt.platform == platform,
-                LinkAttempt.platform_user_id == platform_user_id,
-                LinkAttempt.success.is_(False),
-                LinkAttempt.at > since,
-            )
-            .order_by(LinkAttempt.at)
-        )
-    )
-    if len(failures) >= max_failures:
-        await audit.record(
-            store, "identity.link_throttled", "identity", f"{platform}:{platform_user_id}"
-        )
-        raise LinkRefused("throttled", retry_after=failures[-max_failures] + window - now)
-
-    invite = await store.session.scalar(
-        select(InviteCode).where(InviteCode.code_hash == _hash(code)).with_for_update()
-    )
-    reason = None
-    if invite is None:
-        reason = "invalid"
-    elif invite.used_at is not None:
-        reason = "used"
-    elif invite.expires_at <= now:
-        reason = "expired"
-    if reason is not None or invite is None:
-        store.session.add(
-            LinkAttempt(platform=platform, platform_user_id=platform_user_id, at=now, success=False)
-        )
-        await audit.record(
-            store,
-            "identity.link_failed",
-            "identity",
-            f"{platform}:{platform_user_id}",
-            reason=reason,
-        )
-        raise LinkRefused(reason or "invalid")
-    claimed = await store.session.execute(
-        update(InviteCode)
-        .where(InviteCode.id == invite.id, InviteCode.used_at.is_(None))
-        .values(used_at=now)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise LinkRefused("used")
-    identity = await ensure_identity(
-        store, platform, platform_user_id, invite.staff_id, display_name=display_name
-    )
-    invite.used_by = identity.id
-    store.session.add(
-        LinkAttempt(platform=platform, platform_user_id=platform_user_id, at=now, success=True)
-    )
-    view = await lookup(store, platform, platform_user_id)
-    assert view is not None
-    return view
-
-
-async def link_by_email(
-    store: Store, platform: str, platform_user_id: str, email: str, *, display_name: str = ""
-) -> StaffView | None:
-    """Link on first contact when the platform vouches for an email that is on the roster."""
-    staff_id = await store.session.scalar(
-        select(Staff.id).where(
-            func.lower(Staff.email) == email.strip().lower(), Staff.active.is_(True)
-        )
-    )
-    if staff_id is None:
-        return None
-    await ensure_identity(store, platform, platform_user_id, staff_id, display_name=display_name)
-    return await lookup(store, platform, platform_user_id)
 
 
 async def active_staff_nos(store: Store) -> list[str]:

@@ -9,6 +9,7 @@ That means a message the platform accepted just before a crash may be sent twice
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +38,29 @@ from storage.upsert import insert_ignore
 PENDING, SENT, FAILED, MISSED, CANCELLED = "pending", "sent", "failed", "missed", "cancelled"
 STATUSES = (PENDING, SENT, FAILED, MISSED, CANCELLED)
 BATCH = 500  # rows per INSERT: well inside both databases' parameter limits
+BUTTONS_PARAM = "_choices"  # where a message's buttons are kept in its params
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button on a message the bot sends on its own: the catalogue key of its label, and
+    the command that pressing it runs (exactly what typing the command would do)."""
+
+    label_key: str
+    command: str
+
+
+def with_buttons(params: dict[str, Any], buttons: Sequence[Button]) -> dict[str, Any]:
+    """`params` with `buttons` kept beside them, as the row stores them (JSON)."""
+    if not buttons:
+        return params
+    return {**params, BUTTONS_PARAM: [[b.label_key, b.command] for b in buttons]}
+
+
+def buttons_of(params: dict[str, Any]) -> list[Button]:
+    """The buttons a queued message carries."""
+    stored = params.get(BUTTONS_PARAM) or []
+    return [Button(str(label_key), str(command)) for label_key, command in stored]
 
 
 async def enqueue(

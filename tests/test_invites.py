@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app import App
-from storage import identity
+from storage import linking
 from storage.models import AuditEntry
 from storage.store import Actor, Store
 from tests.cli import unionbot
@@ -19,7 +19,7 @@ from tests.harness import ConsoleChat
 
 async def issue(app: App, *staff_nos: str, ttl: timedelta = timedelta(days=1)) -> list[str]:
     async with app.database.session() as session:
-        issued, unknown = await identity.issue_codes(
+        issued, unknown = await linking.issue_codes(
             Store(session, Actor(None, "cli")), list(staff_nos), ttl
         )
     assert not unknown
@@ -102,5 +102,5 @@ def test_invites_cli_prints_and_writes_private_csv(sqlite_url: str, tmp_path: Pa
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 18 and all(len(identity.normalise_code(r["code"])) == 8 for r in rows)
+    assert len(rows) == 18 and all(len(linking.normalise_code(r["code"])) == 8 for r in rows)
     assert unionbot(sqlite_url, "invites").exit_code == 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
@@ -358,13 +359,13 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
                 Attendance.answer != "none",
                 ~((Attendance.answer == "leave") & (Attendance.leave_status == "approved")),
             )
-            rsvp = {
-                **meeting_params(meeting),
-                "_choices": [
-                    ["meetings.button.attend", f"/meeting attend {meeting.id}"],
-                    ["meetings.button.leave", f"/meeting leave {meeting.id}"],
+            rsvp = outbox.with_buttons(
+                meeting_params(meeting),
+                [
+                    outbox.Button("meetings.button.attend", f"/meeting attend {meeting.id}"),
+                    outbox.Button("meetings.button.leave", f"/meeting leave {meeting.id}"),
                 ],
-            }
+            )
             for recipients, key, params in (
                 (answered, "meetings.notify.remind", meeting_params(meeting)),
                 (invited.where(Attendance.answer == "none"), "meetings.notify.remind_rsvp", rsvp),
@@ -431,3 +432,30 @@ async def quorum_alerts(store: Store, now: datetime) -> int:
                 },
             )
     return sent
+
+
+async def tell(
+    store: Store,
+    meeting: Meeting,
+    occasion: str,
+    recipients: list[int],
+    key: str,
+    why: str,
+    *,
+    buttons: Sequence[outbox.Button] = (),
+    **extra: Any,
+) -> None:
+    """Tell each recipient (but not the person acting) about `occasion`, once each; meeting
+    notices are urgent, so quiet hours do not hold them back."""
+    params = outbox.with_buttons({**meeting_params(meeting), **extra}, buttons)
+    for staff_id in dict.fromkeys(recipients):
+        if staff_id != store.actor.staff_id:
+            await outbox.enqueue(
+                store,
+                reason=f"meeting:{meeting.id}:{occasion}",
+                recipient_id=staff_id,
+                message_key=f"meetings.notify.{key}",
+                why_key=f"meetings.why.{why}",
+                params=params,
+                urgent=True,
+            )

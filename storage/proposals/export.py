@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import CongressSession, ProposalPerson, Staff
-from storage.proposals import service
+from storage.proposals import queries, statistics
 from storage.store import Store
 
 COLUMNS = (
@@ -35,7 +35,7 @@ COLUMNS = (
 async def rows(
     store: Store, session: CongressSession, today: date, tz: tzinfo
 ) -> list[dict[str, Any]]:
-    proposals = await service.in_session(store, session.id)
+    proposals = await statistics.in_session(store, session.id)
     people = await store.session.execute(
         select(ProposalPerson.proposal_id, ProposalPerson.role, ProposalPerson.answer, Staff.name)
         .join(Staff, Staff.id == ProposalPerson.staff_id)
@@ -71,7 +71,7 @@ async def rows(
             "reply_grade": p.reply_grade or "",
             "reply": p.reply_text or "",
             "satisfaction": p.satisfaction or "",
-            "overdue": "yes" if service.is_overdue(p, today) else "no",
+            "overdue": "yes" if queries.is_overdue(p, today) else "no",
         }
         for p in proposals
     ]

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from storage import outbox
 from storage.models import CongressSession, Proposal, ProposalPerson, Staff
-from storage.proposals import service
+from storage.proposals import congress, notify
 from storage.proposals.state import Status
 from storage.store import Store
 
@@ -30,7 +30,7 @@ def _moment(day: date, tz: tzinfo) -> datetime:
 async def due(store: Store, now: datetime, tz: tzinfo) -> int:
     queued = 0
     today = now.astimezone(tz).date()
-    session = await service.current_session(store)
+    session = await congress.current_session(store)
     if session is not None and session.closed_at is None:
         queued += await _closing(store, session, now, tz)
     for proposal in await store.session.scalars(
@@ -41,7 +41,7 @@ async def due(store: Store, now: datetime, tz: tzinfo) -> int:
         )
     ):
         assert proposal.due_date is not None
-        handlers = await service.handlers_of(store, [proposal.lead_department or ""])
+        handlers = await notify.handlers_of(store, [proposal.lead_department or ""])
         for days in DUE_DAYS:
             fire = _moment(proposal.due_date - timedelta(days=days), tz)
             if fire <= now:
@@ -77,15 +77,14 @@ async def due(store: Store, now: datetime, tz: tzinfo) -> int:
                     why_key="proposals.why.proposer",
                     not_before=fire,
                     grace=GRACE,
-                    params={
-                        "id": proposal.id,
-                        "title": proposal.title,
-                        "rating_due": proposal.rating_due.isoformat(),
-                        "_choices": [
-                            [f"proposals.satisfaction.{s}", f"/proposal rate {proposal.id} {s}"]
-                            for s in ("satisfied", "basic", "unsatisfied")
-                        ],
-                    },
+                    params=outbox.with_buttons(
+                        {
+                            "id": proposal.id,
+                            "title": proposal.title,
+                            "rating_due": proposal.rating_due.isoformat(),
+                        },
+                        notify.rating_buttons(proposal.id),
+                    ),
                 )
     return queued
 

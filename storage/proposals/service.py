@@ -1,172 +1,39 @@
-"""Proposal services: filing, seconding, review, assignment, replies, rating, supervision.
+"""Changing proposals: filing, seconding, review, assignment, replies, rating, supervision.
 
 Every change goes through `_move` (the state machine, the history row and the audit
-log together). Problems the person can fix raise `ProposalError` with a catalogue key;
-the chat layer says it in their language.
+log together). Every refusal is a `ProposalError` with a catalogue key, raised here and
+nowhere else; the chat layer only says it in the person's language. Reading lives in
+`queries`, the congress sessions in `congress`, the figures in `statistics`, and who is
+told in `notify`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from storage import audit
 from storage.clock import utcnow
 from storage.errors import ProposalError
 from storage.models import (
-    CongressSession,
     Proposal,
     ProposalEvent,
     ProposalPerson,
     Staff,
-    StaffRole,
 )
+from storage.proposals.congress import current_session, window_open
+from storage.proposals.queries import Person, is_overdue, people, proposers, seconders
 from storage.proposals.rules import ProposalRules
 from storage.proposals.state import (
-    NOT_COUNTED,
-    PUBLIC,
-    WITH_DEPARTMENT,
     Action,
     Status,
     next_state,
 )
 from storage.store import Store
-
-GRADES = ("A", "B", "C", "D")
-SATISFACTION = ("satisfied", "basic", "unsatisfied")
-
-
-# ---------------------------------------------------------------- sessions
-
-
-async def current_session(store: Store) -> CongressSession | None:
-    """The newest session: proposals are filed into it."""
-    return await store.session.scalar(
-        select(CongressSession).order_by(CongressSession.opens_on.desc(), CongressSession.id.desc())
-    )
-
-
-async def session_by_name(store: Store, name: str) -> CongressSession | None:
-    return await store.session.scalar(select(CongressSession).where(CongressSession.name == name))
-
-
-def window_open(session: CongressSession | None, today: date) -> bool:
-    return (
-        session is not None
-        and session.closed_at is None
-        and session.opens_on <= today <= session.closes_on
-    )
-
-
-async def open_session(store: Store, name: str, opens_on: date, closes_on: date) -> CongressSession:
-    if closes_on < opens_on:
-        raise ProposalError("proposals.error.window_order")
-    session = await session_by_name(store, name)
-    if session is None:
-        session = CongressSession(
-            name=name, opens_on=opens_on, closes_on=closes_on, created_at=utcnow()
-        )
-        store.session.add(session)
-    else:
-        session.opens_on, session.closes_on, session.closed_at = opens_on, closes_on, None
-    await store.session.flush()
-    await audit.record(
-        store,
-        "session.open",
-        "congress_session",
-        session.id,
-        name=name,
-        opens_on=opens_on.isoformat(),
-        closes_on=closes_on.isoformat(),
-    )
-    return session
-
-
-async def close_session(store: Store) -> CongressSession:
-    session = await current_session(store)
-    if session is None or session.closed_at is not None:
-        raise ProposalError("proposals.error.no_open_session")
-    session.closed_at = utcnow()
-    await audit.record(store, "session.close", "congress_session", session.id)
-    return session
-
-
-# ---------------------------------------------------------------- reading
-
-
-async def get(store: Store, proposal_id: int) -> Proposal:
-    proposal = await store.session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise ProposalError("proposals.error.not_found", id=proposal_id)
-    return proposal
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    staff_id: int
-    staff_no: str
-    name: str
-    role: str
-    answer: str
-
-
-async def people(store: Store, proposal_id: int) -> list[Person]:
-    rows = await store.session.execute(
-        select(
-            ProposalPerson.staff_id,
-            Staff.staff_no,
-            Staff.name,
-            ProposalPerson.role,
-            ProposalPerson.answer,
-        )
-        .join(Staff, Staff.id == ProposalPerson.staff_id)
-        .where(ProposalPerson.proposal_id == proposal_id)
-        .order_by(ProposalPerson.id)
-    )
-    return [Person(*row) for row in rows]
-
-
-def proposers(everyone: list[Person]) -> list[Person]:
-    return [p for p in everyone if p.role == "proposer"]
-
-
-def seconders(everyone: list[Person], answer: str = "accepted") -> list[Person]:
-    return [p for p in everyone if p.role == "seconder" and p.answer == answer]
-
-
-async def history(store: Store, proposal_id: int) -> list[tuple[ProposalEvent, str | None]]:
-    rows = await store.session.execute(
-        select(ProposalEvent, Staff.name)
-        .outerjoin(Staff, Staff.id == ProposalEvent.actor_id)
-        .where(ProposalEvent.proposal_id == proposal_id)
-        .order_by(ProposalEvent.at, ProposalEvent.id)
-    )
-    return [(event, name) for event, name in rows]
-
-
-async def can_see(
-    store: Store, proposal: Proposal, staff_id: int, *, overseer: bool, departments: set[str]
-) -> bool:
-    """Accepted proposals are public; drafts and pending ones only to the people on them,
-    the committee and officers (not drafts), and the departments handling them."""
-    if proposal.status in PUBLIC:
-        return True
-    on_it = await store.session.scalar(
-        select(func.count())
-        .select_from(ProposalPerson)
-        .where(ProposalPerson.proposal_id == proposal.id, ProposalPerson.staff_id == staff_id)
-    )
-    if on_it or proposal.proposer_id == staff_id:
-        return True
-    if proposal.status == Status.DRAFT:
-        return False
-    return overseer or bool(departments & {proposal.lead_department or ""})
-
-
-# ---------------------------------------------------------------- changing
 
 
 async def _move(store: Store, proposal: Proposal, action: Action, **detail: Any) -> Status:
@@ -269,10 +136,23 @@ async def delete_draft(store: Store, proposal: Proposal, staff_id: int) -> None:
     await store.session.delete(proposal)
 
 
+class NotInvitedBecause(StrEnum):
+    UNKNOWN = "unknown"  # no such staff number on the roster (or no longer active)
+    NOT_DELEGATE = "not_delegate"  # only delegates second proposals
+    ALREADY = "already"  # invited before and has not declined
+
+
+@dataclass(frozen=True, slots=True)
+class NotInvited:
+    staff_no: str
+    because: NotInvitedBecause
+
+
 async def invite(
     store: Store, proposal: Proposal, staff_id: int, staff_nos: list[str]
-) -> tuple[list[Person], list[str]]:
-    """Invite delegates to second; returns who was invited and what was refused (with why)."""
+) -> tuple[list[Person], list[NotInvited]]:
+    """Invite delegates to second; returns who was invited and who was not, and why.
+    Refuses anyone but the proposer, and suggestions (they need no seconders)."""
     _require_owner(proposal, staff_id)
     if proposal.kind != "proposal":
         raise ProposalError("proposals.error.suggestion_no_seconders")
@@ -286,16 +166,16 @@ async def invite(
     }
     existing = {p.staff_id: p for p in await people(store, proposal.id)}
     invited: list[Person] = []
-    refused: list[str] = []
+    refused: list[NotInvited] = []
     now = utcnow()
     for staff_no in dict.fromkeys(staff_nos):
         row = rows.get(staff_no)
         if row is None:
-            refused.append(f"{staff_no}:unknown")
+            refused.append(NotInvited(staff_no, NotInvitedBecause.UNKNOWN))
         elif not row.delegate:
-            refused.append(f"{staff_no}:not_delegate")
+            refused.append(NotInvited(staff_no, NotInvitedBecause.NOT_DELEGATE))
         elif row.id in existing and existing[row.id].answer != "declined":
-            refused.append(f"{staff_no}:already")
+            refused.append(NotInvited(staff_no, NotInvitedBecause.ALREADY))
         else:
             if row.id in existing:
                 person = await store.session.scalar(
@@ -507,233 +387,9 @@ async def expire_ratings(store: Store, today: date) -> list[int]:
     return [p.id for p in due]
 
 
-def is_overdue(proposal: Proposal, today: date) -> bool:
-    """With a department past its due date; or sent back and not answered again."""
-    if proposal.status == Status.REOPENED:
-        return True
-    return (
-        proposal.status == Status.ASSIGNED
-        and proposal.due_date is not None
-        and proposal.due_date < today
-    )
-
-
-async def overdue(store: Store, today: date) -> list[Proposal]:
-    rows = await store.session.scalars(
-        select(Proposal)
-        .where(
-            or_(
-                Proposal.status == Status.REOPENED,
-                and_(Proposal.status == Status.ASSIGNED, Proposal.due_date < today),
-            )
-        )
-        .order_by(Proposal.due_date, Proposal.id)
-    )
-    return list(rows)
-
-
 async def urge(store: Store, proposal: Proposal, today: date) -> int:
     if not is_overdue(proposal, today):
         raise ProposalError("proposals.error.not_overdue", id=proposal.id)
     await _move(store, proposal, Action.URGE, lead=proposal.lead_department)
     proposal.urges += 1
     return proposal.urges
-
-
-# ---------------------------------------------------------------- who to tell
-
-
-async def staff_with_role(store: Store, role: str, scope: str | None = None) -> list[int]:
-    query = (
-        select(StaffRole.staff_id)
-        .join(Staff, Staff.id == StaffRole.staff_id)
-        .where(StaffRole.role == role, Staff.active.is_(True))
-    )
-    if scope is not None:
-        query = query.where(StaffRole.scope == scope)
-    return list(dict.fromkeys(await store.session.scalars(query)))
-
-
-async def handlers_of(store: Store, departments: list[str]) -> list[int]:
-    found: list[int] = []
-    for department in departments:
-        found.extend(await staff_with_role(store, "handler", department))
-    return list(dict.fromkeys(found))
-
-
-async def known_departments(store: Store) -> set[str]:
-    handled = await store.session.scalars(
-        select(StaffRole.scope).where(StaffRole.role == "handler")
-    )
-    staffed = await store.session.scalars(select(Staff.department).distinct())
-    return {d for d in [*handled, *staffed] if d}
-
-
-# ---------------------------------------------------------------- lists, search, stats
-
-
-async def list_for(
-    store: Store,
-    *,
-    scope: str,
-    staff_id: int,
-    overseer: bool,
-    departments: set[str],
-    today: date,
-    status: str | None = None,
-    category: str | None = None,
-    words: list[str] | None = None,
-    limit: int = 50,
-) -> list[Proposal]:
-    query = select(Proposal)
-    mine = select(ProposalPerson.proposal_id).where(ProposalPerson.staff_id == staff_id)
-    if scope == "mine":
-        query = query.where(
-            or_(
-                Proposal.proposer_id == staff_id,
-                Proposal.id.in_(mine.where(ProposalPerson.role == "proposer")),  # joint ones
-            )
-        )
-    elif scope == "seconding":
-        query = query.where(Proposal.id.in_(mine.where(ProposalPerson.role == "seconder")))
-    elif scope == "to-review":
-        query = query.where(Proposal.status == Status.SUBMITTED)
-    elif scope == "assigned-to-me":
-        query = query.where(
-            Proposal.status.in_(list(WITH_DEPARTMENT)),
-            Proposal.lead_department.in_(sorted(departments)),
-        )
-    elif scope == "overdue":
-        query = query.where(
-            or_(
-                Proposal.status == Status.REOPENED,
-                and_(Proposal.status == Status.ASSIGNED, Proposal.due_date < today),
-            )
-        )
-    visible = [
-        Proposal.status.in_(list(PUBLIC)),
-        Proposal.proposer_id == staff_id,
-        Proposal.id.in_(mine),
-    ]
-    if overseer:
-        visible.append(Proposal.status != Status.DRAFT)
-    if departments:
-        visible.append(Proposal.lead_department.in_(sorted(departments)))
-    query = query.where(or_(*visible))
-    if status:
-        query = query.where(Proposal.status == status)
-    if category:
-        query = query.where(Proposal.category == category)
-    for word in words or []:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(
-            or_(
-                Proposal.title.ilike(pattern, escape="\\"),
-                Proposal.reasons.ilike(pattern, escape="\\"),
-                Proposal.measures.ilike(pattern, escape="\\"),
-                Proposal.case_no.ilike(pattern, escape="\\"),
-            )
-        )
-    return list(await store.session.scalars(query.order_by(Proposal.id.desc()).limit(limit)))
-
-
-@dataclass
-class Stats:
-    total: int
-    by_status: dict[str, int]
-    by_category: dict[str, int]
-    by_department: dict[str, int]
-    reviewed: int
-    accepted: int
-    replied: int
-    replied_on_time: int
-    overdue: int
-    rated: int
-    satisfied: int
-
-    @staticmethod
-    def rate(part: int, whole: int) -> float | None:
-        return part / whole if whole else None
-
-    @property
-    def acceptance_rate(self) -> float | None:
-        return self.rate(self.accepted, self.reviewed)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.rate(self.replied_on_time, self.replied + self.overdue)
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return self.rate(self.satisfied, self.rated)
-
-
-async def in_session(store: Store, session_id: int | None) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.status.not_in(list(NOT_COUNTED)))
-    if session_id is not None:
-        query = query.where(Proposal.session_id == session_id)
-    return list(await store.session.scalars(query.order_by(Proposal.id)))
-
-
-def first_reply_dates(events: list[ProposalEvent]) -> dict[int, datetime]:
-    found: dict[int, datetime] = {}
-    for event in events:
-        if event.action == Action.REPLY and event.proposal_id not in found:
-            found[event.proposal_id] = event.at
-    return found
-
-
-async def stats(store: Store, session_id: int | None, today: date, tz: Any) -> Stats:
-    proposals = await in_session(store, session_id)
-    events = list(
-        await store.session.scalars(
-            select(ProposalEvent)
-            .where(
-                ProposalEvent.proposal_id.in_([p.id for p in proposals]),
-                ProposalEvent.action == Action.REPLY,
-            )
-            .order_by(ProposalEvent.at)
-        )
-    )
-    first_reply = first_reply_dates(events)
-    by_status: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    by_department: dict[str, int] = {}
-    reviewed = accepted = replied = on_time = late_open = rated = satisfied = 0
-    accepted_states = {
-        Status.ACCEPTED,
-        Status.ASSIGNED,
-        Status.ANSWERED,
-        Status.REOPENED,
-        Status.CLOSED,
-    }
-    for p in proposals:
-        by_status[p.status] = by_status.get(p.status, 0) + 1
-        by_category[p.category] = by_category.get(p.category, 0) + 1
-        if p.lead_department:
-            by_department[p.lead_department] = by_department.get(p.lead_department, 0) + 1
-        if p.status != Status.SUBMITTED:
-            reviewed += 1
-            accepted += p.status in accepted_states
-        if p.id in first_reply:
-            replied += 1
-            answered_on = first_reply[p.id].astimezone(tz).date()
-            on_time += p.due_date is None or answered_on <= p.due_date
-        elif p.status == Status.ASSIGNED and p.due_date and p.due_date < today:
-            late_open += 1
-        if p.satisfaction:
-            rated += 1
-            satisfied += p.satisfaction in ("satisfied", "basic")
-    return Stats(
-        len(proposals),
-        by_status,
-        by_category,
-        by_department,
-        reviewed,
-        accepted,
-        replied,
-        on_time,
-        late_open,
-        rated,
-        satisfied,
-    )

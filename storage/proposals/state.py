@@ -14,6 +14,10 @@ from storage.errors import InvalidTransition
 __all__ = ["InvalidTransition", "Status"]
 
 
+GRADES = ("A", "B", "C", "D")  # how a department grades its own reply (A: solved ... D)
+SATISFACTION = ("satisfied", "basic", "unsatisfied")  # a proposer's rating of the reply
+
+
 class Status(StrEnum):
     DRAFT = "draft"
     SECONDING = "seconding"
@@ -74,8 +78,10 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (S.REOPENED, A.URGE): S.REOPENED,
 }
 
+# Accepted (立案) and everything that can follow: what the acceptance rate counts.
+ACCEPTED = frozenset({S.ACCEPTED, S.ASSIGNED, S.ANSWERED, S.REOPENED, S.CLOSED})
 # Visible to every staff member (公开): accepted proposals and what became of them.
-PUBLIC = frozenset({S.ACCEPTED, S.ASSIGNED, S.ANSWERED, S.REOPENED, S.CLOSED})
+PUBLIC = ACCEPTED
 # Waiting for a department.
 WITH_DEPARTMENT = frozenset({S.ASSIGNED, S.REOPENED})
 # Counted nowhere: withdrawn or never filed.

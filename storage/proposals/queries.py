@@ -1,0 +1,216 @@
+"""Reading proposals: one proposal and its people, who may see what, lists and search.
+
+Who may see a proposal is written once, as `visible_to`, a SQL condition; both the check
+for one proposal (`get_visible`) and every list come from it, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+
+from storage.errors import ProposalError
+from storage.models import Proposal, ProposalEvent, ProposalPerson, Staff
+from storage.proposals.state import PUBLIC, WITH_DEPARTMENT, Status
+from storage.store import Store
+
+
+async def get(store: Store, proposal_id: int) -> Proposal:
+    """The proposal, whoever asks: for changes, whose own rules say who may make them.
+    Refuses an unknown number."""
+    proposal = await store.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise ProposalError("proposals.error.not_found", id=proposal_id)
+    return proposal
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    staff_id: int
+    staff_no: str
+    name: str
+    role: str
+    answer: str
+
+
+async def people(store: Store, proposal_id: int) -> list[Person]:
+    rows = await store.session.execute(
+        select(
+            ProposalPerson.staff_id,
+            Staff.staff_no,
+            Staff.name,
+            ProposalPerson.role,
+            ProposalPerson.answer,
+        )
+        .join(Staff, Staff.id == ProposalPerson.staff_id)
+        .where(ProposalPerson.proposal_id == proposal_id)
+        .order_by(ProposalPerson.id)
+    )
+    return [Person(*row) for row in rows]
+
+
+def proposers(everyone: list[Person]) -> list[Person]:
+    return [p for p in everyone if p.role == "proposer"]
+
+
+def seconders(everyone: list[Person], answer: str = "accepted") -> list[Person]:
+    return [p for p in everyone if p.role == "seconder" and p.answer == answer]
+
+
+async def history(store: Store, proposal_id: int) -> list[tuple[ProposalEvent, str | None]]:
+    rows = await store.session.execute(
+        select(ProposalEvent, Staff.name)
+        .outerjoin(Staff, Staff.id == ProposalEvent.actor_id)
+        .where(ProposalEvent.proposal_id == proposal_id)
+        .order_by(ProposalEvent.at, ProposalEvent.id)
+    )
+    return [(event, name) for event, name in rows]
+
+
+# ---------------------------------------------------------------- who may see what
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Whoever reads: their staff id, whether they oversee proposals (the committee,
+    officers, administrators) and the departments they answer proposals for."""
+
+    staff_id: int
+    overseer: bool = False
+    departments: frozenset[str] = field(default_factory=frozenset)
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The one rule of who may see a proposal: accepted ones are public (公开); a draft
+    only to the people on it; anything filed also to overseers and to the department
+    handling it."""
+    on_it = Proposal.id.in_(
+        select(ProposalPerson.proposal_id).where(ProposalPerson.staff_id == viewer.staff_id)
+    )
+    filed = Proposal.status != Status.DRAFT
+    return or_(
+        Proposal.status.in_(sorted(PUBLIC)),
+        Proposal.proposer_id == viewer.staff_id,
+        on_it,
+        filed if viewer.overseer else false(),
+        and_(filed, Proposal.lead_department.in_(sorted(viewer.departments)))
+        if viewer.departments
+        else false(),
+    )
+
+
+async def get_visible(store: Store, viewer: Viewer, proposal_id: int) -> Proposal:
+    """The proposal if this viewer may see it. Refuses one they may not see exactly as a
+    missing one, so nobody learns that a number exists."""
+    proposal = await store.session.scalar(
+        select(Proposal).where(Proposal.id == proposal_id, visible_to(viewer))
+    )
+    if proposal is None:
+        raise ProposalError("proposals.error.not_found", id=proposal_id)
+    return proposal
+
+
+# ---------------------------------------------------------------- supervision (督办)
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """Overdue: with a department past its due date, or sent back and not answered again."""
+    return or_(
+        Proposal.status == Status.REOPENED,
+        and_(Proposal.status == Status.ASSIGNED, Proposal.due_date < today),
+    )
+
+
+def is_overdue(proposal: Proposal, today: date) -> bool:
+    """`overdue_condition` for a proposal already loaded."""
+    if proposal.status == Status.REOPENED:
+        return True
+    return (
+        proposal.status == Status.ASSIGNED
+        and proposal.due_date is not None
+        and proposal.due_date < today
+    )
+
+
+async def overdue(store: Store, today: date) -> list[Proposal]:
+    rows = await store.session.scalars(
+        select(Proposal).where(overdue_condition(today)).order_by(Proposal.due_date, Proposal.id)
+    )
+    return list(rows)
+
+
+# ---------------------------------------------------------------- lists and search
+
+
+class Scope(StrEnum):
+    """Which proposals a list is about (the viewer's visibility applies to every one)."""
+
+    ALL = "all"
+    MINE = "mine"  # filed by me, alone or jointly
+    SECONDING = "seconding"  # I am asked to second, or did
+    TO_REVIEW = "to-review"  # waiting for the committee
+    ASSIGNED_TO_ME = "assigned-to-me"  # with my department
+    OVERDUE = "overdue"
+
+
+def _scope_condition(scope: Scope, viewer: Viewer, today: date) -> ColumnElement[bool] | None:
+    mine = select(ProposalPerson.proposal_id).where(ProposalPerson.staff_id == viewer.staff_id)
+    match scope:
+        case Scope.MINE:
+            return or_(
+                Proposal.proposer_id == viewer.staff_id,
+                Proposal.id.in_(mine.where(ProposalPerson.role == "proposer")),  # joint ones
+            )
+        case Scope.SECONDING:
+            return Proposal.id.in_(mine.where(ProposalPerson.role == "seconder"))
+        case Scope.TO_REVIEW:
+            return Proposal.status == Status.SUBMITTED
+        case Scope.ASSIGNED_TO_ME:
+            return and_(
+                Proposal.status.in_(sorted(WITH_DEPARTMENT)),
+                Proposal.lead_department.in_(sorted(viewer.departments)),
+            )
+        case Scope.OVERDUE:
+            return overdue_condition(today)
+    return None
+
+
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+async def list_for(
+    store: Store,
+    viewer: Viewer,
+    *,
+    scope: Scope = Scope.ALL,
+    today: date,
+    status: str | None = None,
+    category: str | None = None,
+    words: list[str] | None = None,
+    limit: int = 50,
+) -> list[Proposal]:
+    """Proposals in `scope` that the viewer may see, newest first; every word must occur
+    in the title, reasons, measures or case number."""
+    query = select(Proposal).where(visible_to(viewer))
+    condition = _scope_condition(scope, viewer, today)
+    if condition is not None:
+        query = query.where(condition)
+    if status:
+        query = query.where(Proposal.status == status)
+    if category:
+        query = query.where(Proposal.category == category)
+    for word in words or []:
+        pattern = _like(word)
+        query = query.where(
+            or_(
+                Proposal.title.ilike(pattern, escape="\\"),
+                Proposal.reasons.ilike(pattern, escape="\\"),
+                Proposal.measures.ilike(pattern, escape="\\"),
+                Proposal.case_no.ilike(pattern, escape="\\"),
+            )
+        )
+    return list(await store.session.scalars(query.order_by(Proposal.id.desc()).limit(limit)))

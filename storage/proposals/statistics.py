@@ -1,0 +1,99 @@
+"""The figures of a session's proposals: acceptance, on-time replies, satisfaction."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, tzinfo
+
+from sqlalchemy import select
+
+from storage.models import Proposal, ProposalEvent
+from storage.proposals.state import ACCEPTED, NOT_COUNTED, Action, Status
+from storage.store import Store
+
+SATISFIED = ("satisfied", "basic")  # 满意 and 基本满意 both count as satisfied
+
+
+@dataclass(kw_only=True)
+class Stats:
+    total: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_department: dict[str, int] = field(default_factory=dict)
+    reviewed: int = 0  # the committee decided (anything past "submitted")
+    accepted: int = 0  # 立案, and everything that follows it
+    replied: int = 0
+    replied_on_time: int = 0
+    overdue: int = 0  # still with a department past the due date, never answered
+    rated: int = 0
+    satisfied: int = 0
+
+    @staticmethod
+    def rate(part: int, whole: int) -> float | None:
+        return part / whole if whole else None
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return self.rate(self.accepted, self.reviewed)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.rate(self.replied_on_time, self.replied + self.overdue)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.rate(self.satisfied, self.rated)
+
+
+async def in_session(store: Store, session_id: int | None) -> list[Proposal]:
+    """The proposals that count (not drafts, not withdrawn), of one session or of all."""
+    query = select(Proposal).where(Proposal.status.not_in(sorted(NOT_COUNTED)))
+    if session_id is not None:
+        query = query.where(Proposal.session_id == session_id)
+    return list(await store.session.scalars(query.order_by(Proposal.id)))
+
+
+def first_reply_dates(events: list[ProposalEvent]) -> dict[int, datetime]:
+    found: dict[int, datetime] = {}
+    for event in events:
+        if event.action == Action.REPLY and event.proposal_id not in found:
+            found[event.proposal_id] = event.at
+    return found
+
+
+async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -> Stats:
+    """A session's figures; a reply is on time when it came on or before the due date,
+    in the union's zone."""
+    proposals = await in_session(store, session_id)
+    events = list(
+        await store.session.scalars(
+            select(ProposalEvent)
+            .where(
+                ProposalEvent.proposal_id.in_([p.id for p in proposals]),
+                ProposalEvent.action == Action.REPLY,
+            )
+            .order_by(ProposalEvent.at)
+        )
+    )
+    first_reply = first_reply_dates(events)
+    figures = Stats(
+        total=len(proposals),
+        by_status=dict(Counter(p.status for p in proposals)),
+        by_category=dict(Counter(p.category for p in proposals)),
+        by_department=dict(Counter(p.lead_department for p in proposals if p.lead_department)),
+    )
+    for p in proposals:
+        if p.status != Status.SUBMITTED:
+            figures.reviewed += 1
+            figures.accepted += p.status in ACCEPTED
+        if p.id in first_reply:
+            figures.replied += 1
+            answered_on = first_reply[p.id].astimezone(tz).date()
+            figures.replied_on_time += p.due_date is None or answered_on <= p.due_date
+        elif p.status == Status.ASSIGNED and p.due_date and p.due_date < today:
+            figures.overdue += 1
+        if p.satisfaction:
+            figures.rated += 1
+            figures.satisfied += p.satisfaction in SATISFIED
+    return figures

@@ -1,0 +1,39 @@
+"""The per-message identity lookup on the driver's connection gives exactly the ORM's answer."""
+
+from __future__ import annotations
+
+from bot.app import App
+from bot.events import Sender
+from bot.forms import FormState
+from commands._backend import StoreBackend
+from storage import identity, identity_fast_path
+from storage.demo import DEMO_ROSTER
+from storage.store import Actor, Store
+
+
+async def test_fast_path_equals_the_orm_for_everyone(any_app: App) -> None:
+    staff_nos = [row[0] for row in DEMO_ROSTER]
+    async with any_app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        for n, no in enumerate(staff_nos):
+            view = await identity.staff_by_no(store, no)
+            assert view is not None
+            await identity.ensure_identity(store, "slack", f"U{no}", view.id)
+            if n % 2:  # some people on two platforms, some with a form open
+                await identity.ensure_identity(store, "telegram", f"{1000 + n}", view.id)
+                await identity.save_form_state(
+                    store, "slack", f"U{no}", FormState(form="proposal", step=2).to_json()
+                )
+        await identity.set_timezone(store, view.id, "Europe/Berlin")
+    for no in [*staff_nos, "NOBODY"]:
+        async with any_app.database.session() as session:
+            orm = await identity.lookup(Store(session), "slack", f"U{no}")
+        fast = await identity_fast_path.identify(any_app.database, "slack", f"U{no}")
+        assert fast == orm, no
+        if orm is not None:
+            assert fast.form_state == orm.form_state and fast.platforms == orm.platforms
+    backend = StoreBackend(any_app.database)
+    with_form = Sender("slack", f"U{staff_nos[1]}")
+    async with backend.session(with_form) as services:
+        identified = await backend.identify(services, with_form)
+    assert identified.principal is not None and identified.form is not None
