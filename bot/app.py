@@ -110,7 +110,7 @@ class StorePlatformServices:
 def build(settings: Settings) -> App:
     database = Database(settings.database_url)
     catalog = build_catalog()
-    registry = commands.build_registry()
+    registry = commands.build_registry(settings)
     dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)
     dispatcher.add_error_handler(DomainError, translate)
     runtime = Runtime(
@@ -120,6 +120,11 @@ def build(settings: Settings) -> App:
         store=StorePlatformServices(database),
     )
     return App(settings, database, catalog, registry, dispatcher, runtime)
+
+
+def configuration_problems(settings: Settings) -> list[str]:
+    """Everything wrong with the settings, the framework's and the commands' own."""
+    return [*settings.validate(), *commands.configuration_problems(settings, build_catalog())]
 
 
 def ensure_schema(settings: Settings) -> str | None:

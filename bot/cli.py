@@ -90,7 +90,9 @@ def main(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    problems = settings.validate()
+    from bot.app import configuration_problems
+
+    problems = configuration_problems(settings)
     if problems:
         raise click.UsageError("; ".join(problems))
     ctx.obj = CliState(settings)

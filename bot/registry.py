@@ -15,11 +15,14 @@ from bot.args import Arg, Option
 from bot.permissions import LINKED, Requirement
 
 if TYPE_CHECKING:
+    from bot.config import Settings
     from bot.context import Context
     from bot.forms import Form, StartForm
     from bot.replies import Reply
 
 Result: TypeAlias = "Reply | list[Reply] | StartForm"
+# A form, or how to build it from the deployment's settings (its choices and limits).
+FormSource: TypeAlias = "Form | Callable[[Settings], Form]"
 Handler: TypeAlias = "Callable[[Context[Any]], Awaitable[Result]]"
 
 
@@ -58,7 +61,7 @@ class Area:
 
     name: str
     commands: list[Command] = field(default_factory=list)
-    forms: list[Form] = field(default_factory=list)
+    forms: list[FormSource] = field(default_factory=list)
 
     def command(
         self,
@@ -91,7 +94,8 @@ class Area:
 
         return register
 
-    def form(self, form: Form) -> Form:
+    def form(self, form: FormSource) -> FormSource:
+        """Declare a form; a function of the settings builds it when the registry is made."""
         self.forms.append(form)
         return form
 
@@ -106,7 +110,9 @@ class Registry:
         self.areas: list[Area] = []
         self.max_depth = 1
 
-    def include(self, area: Area) -> None:
+    def include(self, area: Area, settings: Settings | None = None) -> None:
+        from bot.config import Settings
+
         self.areas.append(area)
         for command in area.commands:
             for name in (command.name, *command.aliases):
@@ -119,7 +125,8 @@ class Registry:
                     group = self._groups.setdefault(path[:depth], [])
                     if command not in group:
                         group.append(command)
-        for form in area.forms:
+        for source in area.forms:
+            form = source if not callable(source) else source(settings or Settings())
             if form.name in self._forms:
                 raise ValueError(f"form {form.name!r} is declared twice")
             self._forms[form.name] = form

@@ -10,7 +10,10 @@ import importlib
 import pkgutil
 from pathlib import Path
 
+from bot.config import Settings
+from bot.i18n import Catalog
 from bot.registry import Area, Registry
+from storage.proposals.rules import DEFAULT_CATEGORIES, ProposalRules
 
 LOCALES = Path(__file__).parent / "locales"
 
@@ -28,8 +31,24 @@ def areas() -> list[Area]:
     return sorted(found, key=lambda a: (order.get(a.name, 9), a.name))
 
 
-def build_registry() -> Registry:
+def build_registry(settings: Settings | None = None) -> Registry:
+    """Every area's commands and forms, the forms built for these settings."""
     registry = Registry()
     for area in areas():
-        registry.include(area)
+        registry.include(area, settings)
     return registry
+
+
+def configuration_problems(settings: Settings, catalog: Catalog) -> list[str]:
+    """What in the deployment's settings the commands cannot work with: start-up stops."""
+    try:
+        rules = ProposalRules.of(settings.env)
+    except ValueError as exc:
+        return [str(exc)]
+    return [
+        f"UNIONBOT_PROPOSAL_CATEGORIES: {code!r} has no name; add proposals.category.{code} "
+        f"to commands/locales/zh/proposals.toml and en/proposals.toml, or use one of "
+        f"{', '.join(DEFAULT_CATEGORIES)}"
+        for code in rules.categories
+        if not catalog.has(f"proposals.category.{code}")
+    ]

@@ -16,10 +16,8 @@ OVERSEERS = ("committee", "officer")
 
 
 def rules(ctx: Ctx) -> ProposalRules:
-    try:
-        return ProposalRules.from_values(dict(ctx.settings.env))
-    except ValueError:
-        return ProposalRules()
+    """The deployment's proposal rules (checked at start-up, so they parse here)."""
+    return ProposalRules.of(ctx.settings.env)
 
 
 def today(ctx: Ctx) -> date:

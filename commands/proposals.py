@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.args import Arg, Option, choice, integer, text
+from bot.config import Settings
 from bot.errors import UserError
 from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, roles
@@ -25,7 +26,7 @@ from storage.models import Proposal
 from storage.outbox import Button
 from storage.proposals import congress, notify, queries, service, statistics
 from storage.proposals.queries import Scope
-from storage.proposals.rules import DEFAULT_CATEGORIES
+from storage.proposals.rules import ProposalRules
 from storage.proposals.state import Status
 
 area = Area("proposals")
@@ -59,16 +60,10 @@ STATUS_WORDS = {status.value: status.value for status in Status}
 
 async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, Any]) -> Reply:
     staff = staff_of(ctx)
-    if values["category"] not in rules(ctx).categories:
-        raise UserError("proposals.error.category")
-    if len(values["title"]) > rules(ctx).title_max:
-        raise UserError(
-            "bot.invalid.too_long", max=rules(ctx).title_max, length=len(values["title"])
-        )
     proposal_id = form_context.get("edit")
     if proposal_id:
         proposal = await queries.get(ctx.services, int(proposal_id))
-        await service.edit(ctx.services, proposal, staff.id, values)
+        await service.edit(ctx.services, proposal, staff.id, values, rules(ctx))
         return draft_reply(ctx, proposal, ctx.t("proposals.saved_edit", id=proposal.id))
     proposal = await service.create(
         ctx.services,
@@ -76,19 +71,22 @@ async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, An
         is_delegate=staff.delegate,
         today=today(ctx),
         fields=values,
+        rules=rules(ctx),
     )
     return draft_reply(ctx, proposal, ctx.t("proposals.saved_new", id=proposal.id))
 
 
-area.form(
-    Form(
+def proposal_form(settings: Settings) -> Form:
+    """The proposal form, with the deployment's categories and title length."""
+    configured = ProposalRules.of(settings.env)
+    return Form(
         name=FORM,
         title_key="proposals.form.title",
         fields=(
             FormField(
                 "title",
                 "proposals.form.field_title",
-                text(60),
+                text(configured.title_max),
                 hint_key="proposals.form.hint_title",
             ),
             FormField("reasons", "proposals.form.field_reasons", text(4000), multiline=True),
@@ -96,13 +94,15 @@ area.form(
             FormField(
                 "category",
                 "proposals.form.field_category",
-                choices=tuple((c, f"proposals.category.{c}") for c in DEFAULT_CATEGORIES),
+                choices=tuple((c, f"proposals.category.{c}") for c in configured.categories),
             ),
             FormField("department", "proposals.form.field_department", text(100), required=False),
         ),
         on_submit=save_form,
     )
-)
+
+
+area.form(proposal_form)
 
 
 def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
@@ -138,10 +138,7 @@ async def new(ctx: Ctx) -> StartForm:
 @area.command("proposal edit", aliases=["提案 修改"], args=[PROPOSAL_ID])
 async def edit(ctx: Ctx) -> StartForm:
     proposal = await visible(ctx, ctx.args["id"])
-    if proposal.proposer_id != ctx.user.id:
-        raise UserError("proposals.error.not_yours", id=proposal.id)
-    if proposal.status not in (Status.DRAFT, Status.SECONDING):
-        raise UserError("proposals.error.only_drafts", id=proposal.id)
+    service.check_editable(proposal, ctx.user.id)
     initial = {
         "title": proposal.title,
         "reasons": proposal.reasons,

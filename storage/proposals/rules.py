@@ -1,8 +1,18 @@
-"""The proposal rules, as configuration with the defaults the policy suggests."""
+"""The proposal rules, as configuration with the defaults the policy suggests.
+
+The services enforce them; the chat forms are built from them, so a deployment's own
+categories and title length are what the form offers and checks.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+
+PREFIX = "UNIONBOT_PROPOSAL_"
+CODE = re.compile(r"[a-z][a-z0-9_]{0,31}")
 
 DEFAULT_CATEGORIES = (
     "teaching",
@@ -24,18 +34,45 @@ class ProposalRules:
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
 
     @classmethod
-    def from_values(cls, get: dict[str, str]) -> ProposalRules:
-        """From `UNIONBOT_PROPOSAL_*` settings; anything missing keeps its default."""
+    def from_values(cls, get: Mapping[str, str]) -> ProposalRules:
+        """From `UNIONBOT_PROPOSAL_*` settings; anything missing keeps its default. A bad
+        value raises ValueError naming the setting and what it takes: start-up stops
+        with that message rather than run on a rule the deployment did not choose."""
         defaults = cls()
-        categories = tuple(
-            c.strip() for c in get.get("UNIONBOT_PROPOSAL_CATEGORIES", "").split(",") if c.strip()
-        )
+
+        def number(name: str, default: int, low: int, high: int) -> int:
+            raw = get.get(f"UNIONBOT_PROPOSAL_{name}", "").strip()
+            if not raw:
+                return default
+            if not raw.isdigit() or not low <= int(raw) <= high:
+                raise ValueError(
+                    f"UNIONBOT_PROPOSAL_{name}={raw!r}: give a whole number from {low} to {high}"
+                )
+            return int(raw)
+
+        raw_categories = get.get("UNIONBOT_PROPOSAL_CATEGORIES", "")
+        categories = tuple(dict.fromkeys(c.strip() for c in raw_categories.split(",") if c.strip()))
+        for code in categories:
+            if not CODE.fullmatch(code):
+                raise ValueError(
+                    f"UNIONBOT_PROPOSAL_CATEGORIES: {code!r} is not a category code "
+                    "(lower-case letters, digits and _, such as teaching,logistics)"
+                )
         return cls(
-            seconders_required=int(
-                get.get("UNIONBOT_PROPOSAL_SECONDERS", defaults.seconders_required)
-            ),
-            reply_days=int(get.get("UNIONBOT_PROPOSAL_REPLY_DAYS", defaults.reply_days)),
-            rating_days=int(get.get("UNIONBOT_PROPOSAL_RATING_DAYS", defaults.rating_days)),
-            title_max=int(get.get("UNIONBOT_PROPOSAL_TITLE_MAX", defaults.title_max)),
+            seconders_required=number("SECONDERS", defaults.seconders_required, 0, 50),
+            reply_days=number("REPLY_DAYS", defaults.reply_days, 1, 365),
+            rating_days=number("RATING_DAYS", defaults.rating_days, 1, 365),
+            title_max=number("TITLE_MAX", defaults.title_max, 10, 200),
             categories=categories or defaults.categories,
         )
+
+    @classmethod
+    def of(cls, env: Mapping[str, str]) -> ProposalRules:
+        """The deployment's rules, parsed once per configuration."""
+        key = tuple(sorted((k, v) for k, v in env.items() if k.startswith(PREFIX)))
+        return _parsed(key)
+
+
+@lru_cache(maxsize=8)
+def _parsed(items: tuple[tuple[str, str], ...]) -> ProposalRules:
+    return ProposalRules.from_values(dict(items))

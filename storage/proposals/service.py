@@ -69,11 +69,41 @@ def _require_owner(proposal: Proposal, staff_id: int) -> None:
         raise ProposalError("proposals.error.not_yours", id=proposal.id)
 
 
+EDITABLE = frozenset({Status.DRAFT, Status.SECONDING})
+
+
+def check_editable(proposal: Proposal, staff_id: int) -> None:
+    """Only its proposer edits a proposal, and only before it is submitted: refuses
+    anyone else, and anything already with the committee."""
+    _require_owner(proposal, staff_id)
+    if proposal.status not in EDITABLE:
+        raise ProposalError("proposals.error.only_drafts", id=proposal.id)
+
+
+def _check_fields(fields: dict[str, Any], rules: ProposalRules) -> None:
+    """The deployment's rules for what a proposal says: refuses a category it does not
+    use and a title over its length."""
+    if fields["category"] not in rules.categories:
+        raise ProposalError("proposals.error.category")
+    if len(fields["title"]) > rules.title_max:
+        raise ProposalError(
+            "proposals.error.title_too_long", max=rules.title_max, length=len(fields["title"])
+        )
+
+
 async def create(
-    store: Store, *, proposer_id: int, is_delegate: bool, today: date, fields: dict[str, Any]
+    store: Store,
+    *,
+    proposer_id: int,
+    is_delegate: bool,
+    today: date,
+    fields: dict[str, Any],
+    rules: ProposalRules,
 ) -> Proposal:
     """A new draft. A delegate inside the collection window files a proposal; anyone else,
-    or a delegate outside the window, files a suggestion (意见建议)."""
+    or a delegate outside the window, files a suggestion (意见建议). Refuses fields the
+    rules do not allow (`_check_fields`)."""
+    _check_fields(fields, rules)
     session = await current_session(store)
     kind = "proposal" if is_delegate and window_open(session, today) else "suggestion"
     now = utcnow()
@@ -118,8 +148,12 @@ async def create(
     return proposal
 
 
-async def edit(store: Store, proposal: Proposal, staff_id: int, fields: dict[str, Any]) -> None:
-    _require_owner(proposal, staff_id)
+async def edit(
+    store: Store, proposal: Proposal, staff_id: int, fields: dict[str, Any], rules: ProposalRules
+) -> None:
+    """New text for a draft: refuses what `check_editable` and `_check_fields` refuse."""
+    check_editable(proposal, staff_id)
+    _check_fields(fields, rules)
     await _move(store, proposal, Action.EDIT, fields=sorted(fields))
     proposal.title = fields["title"]
     proposal.reasons = fields.get("reasons") or ""
