@@ -16,25 +16,16 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, Generic, Protocol, TypeVar
 
-from bot.args import Invalid
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import ArgumentError, UserError
 from bot.events import IncomingMessage, Sender
-from bot.forms import (
-    CANCEL_WORDS,
-    KEEP_WORDS,
-    Form,
-    FormState,
-    StartForm,
-    convert_field,
-    validate_all,
-)
+from bot.forms import CANCEL_WORDS, Form, FormEngine, FormState, StartForm, validate_all
 from bot.i18n import DEFAULT_LANGUAGE, Catalog, normalize_language
 from bot.parser import bind, command_words
 from bot.permissions import PermissionDenied, Principal
 from bot.registry import Command, Registry, Result
-from bot.replies import Choice, Reply
+from bot.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +78,7 @@ class Dispatcher(Generic[S]):
         self.default_language = normalize_language(settings.language) or DEFAULT_LANGUAGE
         self.default_timezone: tzinfo = settings.tz
         self._error_handlers: list[tuple[type[Exception], ErrorHandler[S, Exception]]] = []
+        self.forms: FormEngine[S] = FormEngine(registry.form, catalog, backend.save_form)
 
     # ---------------------------------------------------------------- errors
 
@@ -269,83 +261,13 @@ class Dispatcher(Generic[S]):
             return Outcome([Reply(text=ctx.t("bot.form.private_only"), error=True)])
         if modal_forms:
             return Outcome(intro, form=form, form_start=start)
-        state = FormState(form=form.name, values=dict(start.initial), context=dict(start.context))
-        await self.backend.save_form(ctx.services, ctx.message.sender, state)
-        return Outcome([*intro, self._prompt(ctx, form, state)], form_start=start)
-
-    def _prompt(self, ctx: Context[S], form: Form, state: FormState) -> Reply:
-        form_field = form.fields[state.step]
-        lines = [ctx.t(form_field.label_key)]
-        if form_field.hint_key:
-            lines.append(ctx.t(form_field.hint_key))
-        current = state.values.get(form_field.name)
-        if current:
-            lines.append(ctx.t("bot.form.current", value=current))
-        if not form_field.required:
-            lines.append(ctx.t("bot.form.optional"))
-        choices = [
-            Choice(label=ctx.t(label_key), command=value) for value, label_key in form_field.choices
-        ]
-        if form_field.choices:
-            lines.append(
-                " / ".join(
-                    f"{number}. {ctx.t(label_key)}"
-                    for number, (_, label_key) in enumerate(form_field.choices, start=1)
-                )
-            )
-        return Reply(
-            title=ctx.t(form.title_key) + f" ({state.step + 1}/{len(form.fields)})",
-            text="\n".join(lines),
-            choices=[
-                *choices,
-                Choice(
-                    label=ctx.t("bot.form.cancel_label"),
-                    command="取消" if ctx.lang == "zh" else "cancel",
-                    style="danger",
-                ),
-            ],
-            footer=ctx.t("bot.form.cancel_hint"),
-            private=True,
-        )
+        return Outcome([*intro, await self.forms.start(ctx, form, start)], form_start=start)
 
     async def _form_step(self, ctx: Context[S], state: FormState) -> Outcome:
-        form = self.registry.form(state.form)
-        answer = ctx.message.text.strip()
-        if form is None:
-            await self.backend.save_form(ctx.services, ctx.message.sender, None)
-            return Outcome([Reply(text=ctx.t("bot.form.gone"), error=True)])
-        if answer.casefold() in CANCEL_WORDS:
-            await self.backend.save_form(ctx.services, ctx.message.sender, None)
-            return Outcome([Reply(text=ctx.t("bot.form.cancelled", form=ctx.t(form.title_key)))])
-        form_field = form.fields[min(state.step, len(form.fields) - 1)]
-        if answer.casefold() in KEEP_WORDS and state.values.get(form_field.name):
-            answer = state.values[form_field.name]
-        try:
-            convert_field(form_field, answer, self.catalog)
-        except Invalid as exc:
-            error = Reply(text=ctx.t(exc.key, **exc.params), error=True, private=True)
-            return Outcome([error, self._prompt(ctx, form, state)])
-        except ValueError:
-            error = Reply(text=ctx.t("bot.invalid.generic", value=answer[:50]), error=True)
-            return Outcome([error, self._prompt(ctx, form, state)])
-        state.values[form_field.name] = answer
-        state.step += 1
-        if state.step < len(form.fields):
-            await self.backend.save_form(ctx.services, ctx.message.sender, state)
-            return Outcome([self._prompt(ctx, form, state)])
-        values, errors = validate_all(form, state.values, self.catalog)
-        if errors:  # a rule changed since an earlier step: go back to the first bad field
-            first = next(i for i, f in enumerate(form.fields) if f.name in errors)
-            state.step = first
-            await self.backend.save_form(ctx.services, ctx.message.sender, state)
-            err = errors[form.fields[first].name]
-            return Outcome(
-                [
-                    Reply(text=ctx.t(err.key, **err.params), error=True),
-                    self._prompt(ctx, form, state),
-                ]
-            )
-        await self.backend.save_form(ctx.services, ctx.message.sender, None)
+        step = await self.forms.step(ctx, state)
+        if step.done is None:
+            return Outcome(step.replies)
+        form, values = step.done
         result = await form.on_submit(ctx, values, state.context)
         return await self._outcome(ctx, result, modal_forms=False)
 

@@ -1,4 +1,5 @@
-"""Multi-step forms, declared once and shown by each adapter its own way.
+"""Multi-step forms, declared once and shown by each adapter its own way; and the engine
+that asks them step by step.
 
 The console and Telegram ask field by field, keeping the state in the shared
 store (`FormState`, plain JSON) so a restart or another instance goes on with the
@@ -10,16 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.args import Converter, Invalid, text
 from bot.permissions import LINKED, Requirement
+from bot.replies import Choice, Reply
 
 if TYPE_CHECKING:
     from bot.context import Context
+    from bot.events import Sender
     from bot.i18n import Catalog
     from bot.registry import Result
-    from bot.replies import Reply
+
+S = TypeVar("S")
 
 CANCEL_WORDS = frozenset({"cancel", "/cancel", "取消", "/取消", "退出"})
 SKIP_WORDS = frozenset({"-", "skip", "跳过", "无"})
@@ -128,3 +132,117 @@ def validate_all(
                 "bot.invalid.generic", value=raw.get(form_field.name, "")
             )
     return values, errors
+
+
+# ---------------------------------------------------------------- the step-by-step engine
+
+
+@dataclass(slots=True)
+class Step:
+    """What one answer to a form led to: replies to send, or the whole form filled in
+    (`done`: the form and its converted values, for the dispatcher to submit)."""
+
+    replies: list[Reply] = field(default_factory=list)
+    done: tuple[Form, dict[str, Any]] | None = None
+
+
+class FormEngine(Generic[S]):
+    """Asks a form field by field where a platform has no modal (console, Telegram).
+
+    The state lives in the shared store through `save`, so a restart or another instance
+    goes on with the same form. Cancel and keep words work at every step; at the end the
+    whole form is validated again, since a rule may have changed since an earlier step.
+    """
+
+    def __init__(
+        self,
+        forms: Callable[[str], Form | None],
+        catalog: Catalog,
+        save: Callable[[S, Sender, FormState | None], Awaitable[None]],
+    ) -> None:
+        self.forms = forms
+        self.catalog = catalog
+        self.save = save
+
+    async def start(self, ctx: Context[S], form: Form, start: StartForm) -> Reply:
+        """Open `form` for this person (prefilled when editing) and ask its first field."""
+        state = FormState(form=form.name, values=dict(start.initial), context=dict(start.context))
+        await self.save(ctx.services, ctx.message.sender, state)
+        return self.prompt(ctx, form, state)
+
+    def prompt(self, ctx: Context[S], form: Form, state: FormState) -> Reply:
+        form_field = form.fields[state.step]
+        lines = [ctx.t(form_field.label_key)]
+        if form_field.hint_key:
+            lines.append(ctx.t(form_field.hint_key))
+        current = state.values.get(form_field.name)
+        if current:
+            lines.append(ctx.t("bot.form.current", value=current))
+        if not form_field.required:
+            lines.append(ctx.t("bot.form.optional"))
+        choices = [
+            Choice(label=ctx.t(label_key), command=value) for value, label_key in form_field.choices
+        ]
+        if form_field.choices:
+            lines.append(
+                " / ".join(
+                    f"{number}. {ctx.t(label_key)}"
+                    for number, (_, label_key) in enumerate(form_field.choices, start=1)
+                )
+            )
+        return Reply(
+            title=ctx.t(form.title_key) + f" ({state.step + 1}/{len(form.fields)})",
+            text="\n".join(lines),
+            choices=[
+                *choices,
+                Choice(
+                    label=ctx.t("bot.form.cancel_label"),
+                    command="取消" if ctx.lang == "zh" else "cancel",
+                    style="danger",
+                ),
+            ],
+            footer=ctx.t("bot.form.cancel_hint"),
+            private=True,
+        )
+
+    async def step(self, ctx: Context[S], state: FormState) -> Step:
+        """Take one answer: ask again if it does not fit, else the next field, or done."""
+        sender = ctx.message.sender
+        form = self.forms(state.form)
+        answer = ctx.message.text.strip()
+        if form is None:
+            await self.save(ctx.services, sender, None)
+            return Step([Reply(text=ctx.t("bot.form.gone"), error=True)])
+        if answer.casefold() in CANCEL_WORDS:
+            await self.save(ctx.services, sender, None)
+            return Step([Reply(text=ctx.t("bot.form.cancelled", form=ctx.t(form.title_key)))])
+        form_field = form.fields[min(state.step, len(form.fields) - 1)]
+        if answer.casefold() in KEEP_WORDS and state.values.get(form_field.name):
+            answer = state.values[form_field.name]
+        try:
+            convert_field(form_field, answer, self.catalog)
+        except Invalid as exc:
+            error = Reply(text=ctx.t(exc.key, **exc.params), error=True, private=True)
+            return Step([error, self.prompt(ctx, form, state)])
+        except ValueError:
+            error = Reply(text=ctx.t("bot.invalid.generic", value=answer[:50]), error=True)
+            return Step([error, self.prompt(ctx, form, state)])
+        state.values[form_field.name] = answer
+        state.step += 1
+        if state.step < len(form.fields):
+            await self.save(ctx.services, sender, state)
+            return Step([self.prompt(ctx, form, state)])
+        values, errors = validate_all(form, state.values, self.catalog)
+        if errors:  # a rule changed since an earlier step: go back to the first bad field
+            first = next(i for i, f in enumerate(form.fields) if f.name in errors)
+            state.step = first
+            await self.save(ctx.services, sender, state)
+            err = errors[form.fields[first].name]
+            return Step(
+                [
+                    Reply(text=ctx.t(err.key, **err.params), error=True),
+                    self.prompt(ctx, form, state),
+                ]
+            )
+        await self.save(ctx.services, sender, None)
+        return Step(done=(form, values))
