@@ -27,6 +27,7 @@ CHECKIN_WINDOW = timedelta(minutes=5)
 
 
 async def get(store: Store, meeting_id: int) -> Meeting:
+    """The meeting. Refuses an unknown number."""
     meeting = await store.session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingError("meetings.error.not_found", id=meeting_id)
@@ -34,6 +35,8 @@ async def get(store: Store, meeting_id: int) -> Meeting:
 
 
 async def audience_ids(store: Store, audience: str, scope: str) -> list[int]:
+    """Who a meeting invites. Refuses an audience that would invite nobody, so no meeting
+    is called without anyone to attend it."""
     active = Staff.active.is_(True)
     if audience == "delegates":
         query = select(Staff.id).where(active, Staff.delegate.is_(True))
@@ -70,6 +73,8 @@ async def create(
     reminder_minutes: list[int] | None = None,
     documents: list[str] | None = None,
 ) -> Meeting:
+    """A new meeting with its invitations and reminder times. Refuses one that ends before
+    it starts or starts in the past, and one that would invite nobody."""
     if ends_at <= starts_at:
         raise MeetingError("meetings.error.end_before_start")
     if starts_at <= utcnow():
@@ -123,6 +128,7 @@ class Invitee:
 
 
 async def invitees(store: Store, meeting_id: int) -> list[Invitee]:
+    """Everyone invited, with their answers."""
     rows = await store.session.execute(
         select(Attendance, Staff.staff_no, Staff.name)
         .join(Staff, Staff.id == Attendance.staff_id)
@@ -133,6 +139,7 @@ async def invitees(store: Store, meeting_id: int) -> list[Invitee]:
 
 
 async def attendance_of(store: Store, meeting_id: int, staff_id: int) -> Attendance:
+    """This person's invitation. Refuses someone who is not invited."""
     found = await store.session.scalar(
         select(Attendance).where(
             Attendance.meeting_id == meeting_id, Attendance.staff_id == staff_id
@@ -146,6 +153,7 @@ async def attendance_of(store: Store, meeting_id: int, staff_id: int) -> Attenda
 async def my_meetings(
     store: Store, staff_id: int, since: datetime
 ) -> list[tuple[Meeting, Attendance]]:
+    """The meetings this person is invited to, soonest first."""
     rows = await store.session.execute(
         select(Meeting, Attendance)
         .join(Attendance, Attendance.meeting_id == Meeting.id)
@@ -192,6 +200,8 @@ async def leave_approvers(store: Store, row: Attendance) -> list[int]:
 async def decide_leave(
     store: Store, meeting: Meeting, staff_no: str, approve: bool
 ) -> tuple[Attendance, int]:
+    """A delegation head approves or declines a leave request. Refuses an unknown staff
+    number, and someone who asked for no leave."""
     staff_id = await store.session.scalar(select(Staff.id).where(Staff.staff_no == staff_no))
     if staff_id is None:
         raise MeetingError("meetings.error.unknown_staff", staff_no=staff_no)
@@ -206,6 +216,8 @@ async def decide_leave(
 
 
 async def cancel(store: Store, meeting: Meeting, reason: str) -> list[int]:
+    """Cancel the meeting and its reminders; returns who must be told. Refuses a meeting
+    already cancelled."""
     if meeting.status == "cancelled":
         raise MeetingError("meetings.error.cancelled", id=meeting.id)
     meeting.status, meeting.cancel_reason, meeting.updated_at = "cancelled", reason, utcnow()
@@ -244,6 +256,8 @@ async def change(
 
 
 async def check_in(store: Store, meeting: Meeting, staff_id: int, code: str) -> Attendance:
+    """Sign in with the code shown in the room (late sign-ins are marked). Refuses a
+    cancelled or ended meeting, a wrong code, and too many wrong codes in a row."""
     if meeting.status != "scheduled":
         raise MeetingError("meetings.error.cancelled", id=meeting.id)
     row = await attendance_of(store, meeting.id, staff_id)
@@ -294,6 +308,7 @@ class Roll:
 
 
 async def roll(store: Store, meeting: Meeting) -> Roll:
+    """Expected, confirmed, on leave, signed in and absent, per delegation, with the quorum."""
     result = Roll()
     started = utcnow() >= meeting.starts_at
     for invitee in await invitees(store, meeting.id):
@@ -322,6 +337,7 @@ async def roll(store: Store, meeting: Meeting) -> Roll:
 
 
 def meeting_params(meeting: Meeting) -> dict[str, Any]:
+    """What every notice about a meeting can say (its name, time and place)."""
     return {
         "id": meeting.id,
         "title": meeting.title,

@@ -163,6 +163,8 @@ async def edit(
 
 
 async def delete_draft(store: Store, proposal: Proposal, staff_id: int) -> None:
+    """Delete a draft for good. Refuses anyone but its proposer, and anything no longer a
+    draft: once others have been invited or it was submitted, it is part of the record."""
     _require_owner(proposal, staff_id)
     if proposal.status != Status.DRAFT:
         raise ProposalError("proposals.error.only_drafts", id=proposal.id)
@@ -293,6 +295,8 @@ async def file_jointly(store: Store, proposal: Proposal, head_id: int, delegatio
 
 
 async def submit(store: Store, proposal: Proposal, staff_id: int, rules: ProposalRules) -> None:
+    """Hand the proposal to the committee. Refuses anyone but its proposer, and (unless a
+    delegation filed it jointly) a proposal still short of the seconders the rules require."""
     _require_owner(proposal, staff_id)
     if proposal.kind == "proposal" and not proposal.joint_delegation:
         accepted = len(seconders(await people(store, proposal.id)))
@@ -309,6 +313,8 @@ async def submit(store: Store, proposal: Proposal, staff_id: int, rules: Proposa
 
 
 async def withdraw(store: Store, proposal: Proposal, staff_id: int) -> None:
+    """The proposer takes the proposal back. Refuses anyone else, and states the life cycle
+    does not allow it from (`InvalidTransition`)."""
     _require_owner(proposal, staff_id)
     await _move(store, proposal, Action.WITHDRAW)
     proposal.closed_at = utcnow()
@@ -324,18 +330,24 @@ async def _next_case_no(store: Store, proposal: Proposal, today: date) -> str:
 
 
 async def accept(store: Store, proposal: Proposal, today: date) -> str:
+    """立案: the committee accepts it and it gets the next case number of its session.
+    Refuses what is not waiting for review (`InvalidTransition`)."""
     await _move(store, proposal, Action.ACCEPT)
     proposal.case_no = await _next_case_no(store, proposal, today)
     return proposal.case_no
 
 
 async def reject(store: Store, proposal: Proposal, reason: str) -> None:
+    """不予立案, with the committee's reason kept on the proposal. Refuses what is not
+    waiting for review (`InvalidTransition`)."""
     await _move(store, proposal, Action.REJECT, reason=reason)
     proposal.review_note = reason
     proposal.closed_at = utcnow()
 
 
 async def convert(store: Store, proposal: Proposal) -> None:
+    """转为意见建议: the committee turns it into a suggestion. Refuses what is not waiting
+    for review (`InvalidTransition`)."""
     await _move(store, proposal, Action.CONVERT)
     proposal.kind = "suggestion"
     proposal.closed_at = utcnow()
@@ -375,6 +387,8 @@ async def merge(store: Store, proposal: Proposal, target: Proposal) -> list[int]
 async def assign(
     store: Store, proposal: Proposal, lead: str, supporting: list[str], due: date
 ) -> None:
+    """交办: a lead department (and supporting ones) and a due date. Refuses what is not
+    accepted (`InvalidTransition`)."""
     await _move(
         store, proposal, Action.ASSIGN, lead=lead, supporting=supporting, due=due.isoformat()
     )
@@ -387,6 +401,8 @@ async def assign(
 async def reply(
     store: Store, proposal: Proposal, grade: str, text: str, rules: ProposalRules, today: date
 ) -> None:
+    """The lead department's answer, graded A-D; the rating window opens. Refuses what is
+    not with a department (`InvalidTransition`)."""
     await _move(store, proposal, Action.REPLY, grade=grade, round=proposal.rounds)
     proposal.reply_grade, proposal.reply_text = grade, text
     proposal.replied_at = utcnow()
@@ -396,6 +412,8 @@ async def reply(
 async def rate(
     store: Store, proposal: Proposal, staff_id: int, satisfaction: str, comment: str | None
 ) -> Status:
+    """The proposer rates the reply; 不满意 sends it back to the department. Refuses anyone
+    but the proposer, and a proposal with no reply to rate (`InvalidTransition`)."""
     _require_owner(proposal, staff_id)
     action = Action.RATE_UNSATISFIED if satisfaction == "unsatisfied" else Action.RATE_SATISFIED
     after = await _move(store, proposal, action, satisfaction=satisfaction, comment=comment)
@@ -422,6 +440,8 @@ async def expire_ratings(store: Store, today: date) -> list[int]:
 
 
 async def urge(store: Store, proposal: Proposal, today: date) -> int:
+    """督办: remind the lead department. Refuses a proposal that is not overdue, so that
+    departments are urged only when the rules say they are late."""
     if not is_overdue(proposal, today):
         raise ProposalError("proposals.error.not_overdue", id=proposal.id)
     await _move(store, proposal, Action.URGE, lead=proposal.lead_department)
