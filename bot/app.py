@@ -124,7 +124,12 @@ def build(settings: Settings) -> App:
 
 def configuration_problems(settings: Settings) -> list[str]:
     """Everything wrong with the settings, the framework's and the commands' own."""
-    return [*settings.validate(), *commands.configuration_problems(settings, build_catalog())]
+    problems = [*settings.validate(), *commands.configuration_problems(settings, build_catalog())]
+    try:
+        RateLimiter(settings.env)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems
 
 
 def ensure_schema(settings: Settings) -> str | None:

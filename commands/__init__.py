@@ -41,14 +41,25 @@ def build_registry(settings: Settings | None = None) -> Registry:
 
 def configuration_problems(settings: Settings, catalog: Catalog) -> list[str]:
     """What in the deployment's settings the commands cannot work with: start-up stops."""
+    from bot.args import Invalid
+    from commands.meetings import offsets
+
+    problems: list[str] = []
+    reminders = settings.value("UNIONBOT_MEETING_REMINDERS")
+    try:
+        if reminders:
+            offsets(reminders)
+    except Invalid:
+        problems.append(f"UNIONBOT_MEETING_REMINDERS={reminders!r}: write offsets like 7d 1d 2h")
     try:
         rules = ProposalRules.of(settings.env)
     except ValueError as exc:
-        return [str(exc)]
-    return [
+        return [*problems, str(exc)]
+    unnamed = [code for code in rules.categories if not catalog.has(f"proposals.category.{code}")]
+    problems += [
         f"UNIONBOT_PROPOSAL_CATEGORIES: {code!r} has no name; add proposals.category.{code} "
         f"to commands/locales/zh/proposals.toml and en/proposals.toml, or use one of "
         f"{', '.join(DEFAULT_CATEGORIES)}"
-        for code in rules.categories
-        if not catalog.has(f"proposals.category.{code}")
+        for code in unnamed
     ]
+    return problems

@@ -45,12 +45,10 @@ def links(value: str) -> list[str]:
 
 
 def default_reminders(ctx: Ctx) -> list[int]:
-    """`UNIONBOT_MEETING_REMINDERS` (like '7d 1d 2h'), else 7 days, 1 day and 2 hours."""
+    """`UNIONBOT_MEETING_REMINDERS` (like '7d 1d 2h', checked at start-up), else 7 days,
+    1 day and 2 hours."""
     configured = ctx.settings.value("UNIONBOT_MEETING_REMINDERS")
-    try:
-        return offsets(configured) if configured else list(meetings.DEFAULT_REMINDERS)
-    except Invalid:
-        return list(meetings.DEFAULT_REMINDERS)
+    return offsets(configured) if configured else list(meetings.DEFAULT_REMINDERS)
 
 
 def aware(ctx: Ctx, wall: datetime) -> datetime:

@@ -30,6 +30,19 @@ class _Bucket:
         return slot - now
 
 
+def _rate(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise ValueError(f"{name}={raw!r}: give messages per second, such as 25 or 0.5")
+    return value
+
+
 class RateLimiter:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
         self.limits: dict[str, tuple[float, float]] = {}
@@ -37,8 +50,8 @@ class RateLimiter:
         for platform, (overall, per_chat) in DEFAULTS.items():
             key = f"UNIONBOT_RATE_{platform.upper()}"
             self.limits[platform] = (
-                float(env.get(f"{key}_GLOBAL", overall)),
-                float(env.get(f"{key}_PER_CHAT", per_chat)),
+                _rate(env, f"{key}_GLOBAL", overall),
+                _rate(env, f"{key}_PER_CHAT", per_chat),
             )
         self._buckets: dict[tuple[str, str], _Bucket] = {}
 

@@ -87,6 +87,31 @@ async def enqueue(
     return queued == 1
 
 
+async def tell_each(
+    store: Store,
+    recipients: Sequence[int],
+    *,
+    reason: str,
+    message_key: str,
+    why_key: str,
+    params: dict[str, Any],
+    urgent: bool = False,
+) -> None:
+    """One message to each recipient, once each, but not to the person acting: nobody is
+    told about what they just did themselves."""
+    for staff_id in dict.fromkeys(recipients):
+        if staff_id != store.actor.staff_id:
+            await enqueue(
+                store,
+                reason=reason,
+                recipient_id=staff_id,
+                message_key=message_key,
+                why_key=why_key,
+                params=params,
+                urgent=urgent,
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     reason: str

@@ -22,6 +22,8 @@ from tests.test_console_cli import run
         ("UNIONBOT_PROPOSAL_TITLE_MAX=5", "from 10 to 200"),
         ("UNIONBOT_PROPOSAL_CATEGORIES=teaching,Food Hall", "'Food Hall' is not a category code"),
         ("UNIONBOT_PROPOSAL_CATEGORIES=teaching,canteen", "proposals.category.canteen"),
+        ("UNIONBOT_MEETING_REMINDERS=soon", "write offsets like 7d 1d 2h"),
+        ("UNIONBOT_RATE_TELEGRAM_GLOBAL=fast", "UNIONBOT_RATE_TELEGRAM_GLOBAL='fast'"),
     ],
 )
 def test_a_bad_setting_stops_start_up_and_says_why(tmp_path: Path, setting: str, says: str) -> None:

@@ -463,15 +463,12 @@ async def tell(
 ) -> None:
     """Tell each recipient (but not the person acting) about `occasion`, once each; meeting
     notices are urgent, so quiet hours do not hold them back."""
-    params = outbox.with_buttons({**meeting_params(meeting), **extra}, buttons)
-    for staff_id in dict.fromkeys(recipients):
-        if staff_id != store.actor.staff_id:
-            await outbox.enqueue(
-                store,
-                reason=f"meeting:{meeting.id}:{occasion}",
-                recipient_id=staff_id,
-                message_key=f"meetings.notify.{key}",
-                why_key=f"meetings.why.{why}",
-                params=params,
-                urgent=True,
-            )
+    await outbox.tell_each(
+        store,
+        recipients,
+        reason=f"meeting:{meeting.id}:{occasion}",
+        message_key=f"meetings.notify.{key}",
+        why_key=f"meetings.why.{why}",
+        params=outbox.with_buttons({**meeting_params(meeting), **extra}, buttons),
+        urgent=True,
+    )

@@ -48,18 +48,14 @@ async def tell(
     **extra: Any,
 ) -> None:
     """Tell each recipient (but not the person acting) about `occasion`, once each."""
-    params = with_buttons(_params(proposal, **extra), buttons)
-    for staff_id in dict.fromkeys(recipients):
-        if staff_id == store.actor.staff_id:
-            continue  # nobody is told about what they just did themselves
-        await outbox.enqueue(
-            store,
-            reason=f"proposal:{proposal.id}:{occasion}",
-            recipient_id=staff_id,
-            message_key=f"proposals.notify.{occasion.split(':')[0]}",
-            why_key=f"proposals.why.{why}",
-            params=params,
-        )
+    await outbox.tell_each(
+        store,
+        recipients,
+        reason=f"proposal:{proposal.id}:{occasion}",
+        message_key=f"proposals.notify.{occasion.split(':')[0]}",
+        why_key=f"proposals.why.{why}",
+        params=with_buttons(_params(proposal, **extra), buttons),
+    )
 
 
 # ---------------------------------------------------------------- who to tell
