@@ -7,23 +7,30 @@ decorator records everything the dispatcher, the help generator and the adapters
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.args import Arg, Option
+from bot.config import Settings
 from bot.permissions import LINKED, Requirement
 
 if TYPE_CHECKING:
-    from bot.config import Settings
     from bot.context import Context
     from bot.forms import Form, StartForm
     from bot.replies import Reply
 
 Result: TypeAlias = "Reply | list[Reply] | StartForm"
 # A form, or how to build it from the deployment's settings (its choices and limits).
-FormSource: TypeAlias = "Form | Callable[[Settings], Form]"
+FormSource: TypeAlias = "Form | Callable[[Settings], Form | Sequence[Form]]"
 Handler: TypeAlias = "Callable[[Context[Any]], Awaitable[Result]]"
+
+
+def _built(source: FormSource, settings: Settings) -> list[Form]:
+    if not callable(source):
+        return [source]
+    made = source(settings)
+    return [made] if not isinstance(made, Sequence) else list(made)
 
 
 def _words(name: str) -> tuple[str, ...]:
@@ -111,8 +118,6 @@ class Registry:
         self.max_depth = 1
 
     def include(self, area: Area, settings: Settings | None = None) -> None:
-        from bot.config import Settings
-
         self.areas.append(area)
         for command in area.commands:
             for name in (command.name, *command.aliases):
@@ -126,10 +131,17 @@ class Registry:
                     if command not in group:
                         group.append(command)
         for source in area.forms:
-            form = source if not callable(source) else source(settings or Settings())
-            if form.name in self._forms:
-                raise ValueError(f"form {form.name!r} is declared twice")
-            self._forms[form.name] = form
+            for form in _built(source, settings or Settings()):
+                if form.name in self._forms:
+                    raise ValueError(f"form {form.name!r} is declared twice")
+                self._forms[form.name] = form
+
+    def refresh_forms(self, settings: Settings) -> None:
+        """Build again the forms that depend on configuration (after a policy reload)."""
+        for area in self.areas:
+            for source in area.forms:
+                if callable(source):
+                    self._forms.update({f.name: f for f in _built(source, settings)})
 
     def __iter__(self) -> Iterator[Command]:
         for area in self.areas:

@@ -42,9 +42,15 @@ def build_registry(settings: Settings | None = None) -> Registry:
 def configuration_problems(settings: Settings, catalog: Catalog) -> list[str]:
     """What in the deployment's settings the commands cannot work with: start-up stops."""
     from bot.args import Invalid
+    from commands._benefits import policy
     from commands.meetings import offsets
+    from storage.benefits.policy import PolicyError
 
     problems: list[str] = []
+    try:
+        policy(settings)
+    except PolicyError as exc:
+        problems.append(f"UNIONBOT_BENEFITS_FILE: {exc}")
     reminders = settings.value("UNIONBOT_MEETING_REMINDERS")
     try:
         if reminders:

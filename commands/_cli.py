@@ -39,6 +39,28 @@ def register(
 
     _export.register(main, pass_state, prepare)
 
+    @main.group("benefits")
+    def benefits_group() -> None:
+        """The benefits policy pack."""
+
+    @benefits_group.command("check")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @pass_state
+    def benefits_check(state: Any, file: str) -> None:
+        """Validate a benefits policy file (TOML) and list its items."""
+        from storage.benefits.policy import PolicyError, load
+
+        try:
+            pack = load(file)
+        except PolicyError as exc:
+            click.echo(state.t("cli.benefits.bad", source=exc.source), err=True)
+            for problem in exc.problems:
+                click.echo(f"  - {problem}", err=True)
+            raise SystemExit(1) from None
+        click.echo(state.t("cli.benefits.good", source=pack.source, count=len(pack.items)))
+        for item in pack.items:
+            click.echo(f"  {item.code:20} {item.name_zh} / {item.name_en}")
+
     @main.command()
     @pass_state
     def demo(state: Any) -> None:

@@ -1,4 +1,5 @@
-"""`unionbot export proposals`: the 提案汇编 as XLSX (with a figures sheet) or CSV.
+"""`unionbot export proposals` (the 提案汇编, with a figures sheet) and `unionbot export
+benefits` (the year's ledger, with totals), as XLSX or CSV.
 
 Every cell that came from a person goes through `spreadsheet_cell`, so a title that
 starts with "=" stays text and never becomes a formula.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,46 +24,54 @@ from storage.db import Database
 from storage.proposals import congress, export, statistics
 from storage.store import Actor, Store
 
+Sheet = tuple[str, tuple[str, ...], list[dict[str, Any]]]  # name, columns, rows
 
-def _xlsx(rows: list[dict[str, Any]], figures: statistics.Stats) -> bytes:
+
+def _xlsx(sheets: list[Sheet]) -> bytes:
+    """A workbook, one sheet per table; every cell formula-safe."""
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "proposals"
-    sheet.append(list(export.COLUMNS))
+    first = book.active
+    assert first is not None
+    book.remove(first)
+    for name, columns, rows in sheets:
+        sheet = book.create_sheet(name)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append([spreadsheet_cell(row[column]) for column in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(columns)
     for row in rows:
-        sheet.append([spreadsheet_cell(row[column]) for column in export.COLUMNS])
-    stats = book.create_sheet("stats")
-    stats.append(["measure", "value"])
+        writer.writerow([spreadsheet_cell(row[column]) for column in columns])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _figures(figures: statistics.Stats) -> list[dict[str, Any]]:
+    """The yearly report's figures, as measure/value rows."""
+    out: list[dict[str, Any]] = [{"measure": "total", "value": figures.total}]
     rates = {
         "acceptance_rate": figures.acceptance_rate,
         "on_time_reply_rate": figures.on_time_rate,
         "satisfaction_rate": figures.satisfaction_rate,
     }
-    stats.append(["total", figures.total])
     for name, value in rates.items():
-        stats.append([name, round(value, 4) if value is not None else ""])
+        out.append({"measure": name, "value": round(value, 4) if value is not None else ""})
     for prefix, table in (
         ("status", figures.by_status),
         ("category", figures.by_category),
         ("department", figures.by_department),
     ):
         for key, count in sorted(table.items()):
-            stats.append([spreadsheet_cell(f"{prefix}:{key}"), count])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _csv(rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(export.COLUMNS)
-    for row in rows:
-        writer.writerow([spreadsheet_cell(row[column]) for column in export.COLUMNS])
-    return out.getvalue().encode("utf-8-sig")
+            out.append({"measure": f"{prefix}:{key}", "value": count})
+    return out
 
 
 def register(
@@ -122,5 +132,54 @@ def register(
             raise click.ClickException(state.t("proposals.error.no_session", name=session_name))
         found, figures = result
         target = out or Path(f"proposals-{session_name}.{fmt}")
-        target.write_bytes(_xlsx(found, figures) if fmt == "xlsx" else _csv(found))
+        sheets: list[Sheet] = [
+            ("proposals", export.COLUMNS, found),
+            ("stats", ("measure", "value"), _figures(figures)),
+        ]
+        data = _xlsx(sheets) if fmt == "xlsx" else _csv(export.COLUMNS, found)
+        target.write_bytes(data)
+        click.echo(state.t("cli.export.done", count=len(found), file=target))
+
+    @export_group.command("benefits")
+    @click.option("--year", type=int, required=True, help="The year applications were filed in.")
+    @click.option(
+        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: benefits-YEAR.FORMAT).",
+    )
+    @pass_state
+    def export_benefits(state: Any, year: int, fmt: str, out: Path | None) -> None:
+        """The year's benefits ledger: one row per application, and (xlsx) the totals per
+        item and sub-union. The file holds personal data: keep it as such."""
+        from commands._benefits import policy
+        from storage.benefits import ledger
+
+        prepare(state)
+
+        async def go() -> list[dict[str, Any]]:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    store = Store(session, Actor(None, "cli", "export"))
+                    found = await ledger.rows(store, policy(state.settings).pack, year)
+                    await audit.record(
+                        store, "benefit.export", "benefits", year, format=fmt, rows=len(found)
+                    )
+                    return found
+            finally:
+                await database.dispose()
+
+        found = asyncio.run(go())
+        target = out or Path(f"benefits-{year}.{fmt}")
+        sheets: list[Sheet] = [
+            ("ledger", ledger.COLUMNS, found),
+            ("totals", ledger.TOTAL_COLUMNS, ledger.totals(found)),
+        ]
+        data = _xlsx(sheets) if fmt == "xlsx" else _csv(ledger.COLUMNS, found)
+        target.write_bytes(data)
+        if hasattr(os, "chmod"):
+            os.chmod(target, 0o600)
         click.echo(state.t("cli.export.done", count=len(found), file=target))

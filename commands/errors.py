@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from bot.replies import Reply
 from commands._backend import Ctx
-from storage.errors import DomainError, InvalidTransition
+from storage.errors import DomainError, InvalidTransition, Term
 
 
 def translate(ctx: Ctx, exc: DomainError) -> Reply:
@@ -52,5 +52,6 @@ def translate(ctx: Ctx, exc: DomainError) -> Reply:
             allowed=allowed,
         )
     else:
-        text = ctx.t(exc.key, **exc.params)
+        params = {k: ctx.t(v.key) if isinstance(v, Term) else v for k, v in exc.params.items()}
+        text = ctx.t(exc.key, **params)
     return Reply(text=text, error=True)

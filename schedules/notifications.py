@@ -23,6 +23,10 @@ def render_notification(
     tz: tzinfo = UTC,
 ) -> Reply:
     values = {k: v for k, v in params.items() if not k.startswith("_")}
+    # A value given per language (item_zh, item_en: names that live outside the
+    # catalogue) is shown in the reader's as `item`.
+    suffix = f"_{lang}"
+    values |= {k.removesuffix(suffix): v for k, v in values.items() if k.endswith(suffix)}
     for param, name in MOMENTS.items():
         if param in params:
             values[name] = format_datetime(datetime.fromisoformat(params[param]), tz, lang)

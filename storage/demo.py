@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storage.clock import utcnow
+from storage.models import BenefitApplication, HardshipRecord, Staff
 from storage.roster import COLUMNS, ImportReport, import_rows
 from storage.store import Store
 
@@ -187,7 +194,7 @@ DEMO_ROSTER: list[tuple[str, ...]] = [
         "yes",
         "no",
         "",
-        "officer",
+        "officer;mediator",
         "1970-01-15",
         "1995-07-01",
         "huangqiang@demo.edu.cn",
@@ -291,4 +298,106 @@ async def load_demo(store: Store) -> ImportReport:
         (line, dict(zip(COLUMNS, values, strict=True)))
         for line, values in enumerate(DEMO_ROSTER, start=2)
     ]
-    return await import_rows(store, rows)
+    report = await import_rows(store, rows)
+    await _demo_benefits(store)
+    return report
+
+
+async def _demo_benefits(store: Store) -> None:
+    """A few applications in different states and two hardship records, once, so that a
+    newcomer's first /applications and /hardship list have something in them."""
+    if await store.session.scalar(select(func.count()).select_from(BenefitApplication)):
+        return
+    ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
+    now = utcnow()
+    today = now.date()
+
+    def step(action: str, actor: str, **detail: Any) -> dict[str, Any]:
+        return {"at": now.isoformat(), "actor": ids.get(actor), "action": action, **detail}
+
+    applications = [
+        (
+            "T1001",
+            "hospitalisation",
+            "pending",
+            0,
+            20,
+            "因急性阑尾炎住院一周。",
+            None,
+            [step("submit", "T1001")],
+        ),
+        (
+            "D2002",
+            "wedding",
+            "paid",
+            0,
+            60,
+            "",
+            300,
+            [
+                step("submit", "D2002"),
+                step("approve", "O4101", level="sub_union", amount=300),
+                step("paid", "O4001", amount=300),
+            ],
+        ),
+        (
+            "T1002",
+            "childbirth",
+            "returned",
+            0,
+            30,
+            "女儿出生。",
+            None,
+            [
+                step("submit", "T1002"),
+                step("return", "O4102", level="sub_union", note="请补充出生医学证明的照片"),
+            ],
+        ),
+        (
+            "D2101",
+            "serious_illness",
+            "pending",
+            0,
+            40,
+            "住院治疗，自付费用较高。",
+            None,
+            [step("submit", "D2101")],
+        ),
+    ]
+    for staff_no, item, status, stage, days_ago, text, amount, history in applications:
+        store.session.add(
+            BenefitApplication(
+                staff_id=ids[staff_no],
+                item=item,
+                status=status,
+                stage=stage,
+                event_date=today - timedelta(days=days_ago),
+                description=text,
+                amount_approved=amount,
+                amount_paid=amount if status == "paid" else None,
+                paid_on=today - timedelta(days=days_ago - 20) if status == "paid" else None,
+                note=history[-1].get("note", ""),
+                history=history,
+                created_at=now - timedelta(days=days_ago - 5),
+                updated_at=now - timedelta(days=2),
+            )
+        )
+    for staff_no, category, size, income, causes in (
+        ("T1002", "near_dibao", 4, 1200, "配偶长期患病，子女上学。"),
+        ("D2103", "accident", 3, 2000, "家中房屋遭遇火灾。"),
+    ):
+        store.session.add(
+            HardshipRecord(
+                staff_id=ids[staff_no],
+                category=category,
+                household_size=size,
+                income_per_head=income,
+                causes=causes,
+                support="",
+                next_review=today + timedelta(days=180),
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    await store.session.flush()

@@ -8,9 +8,18 @@ it in the person's language without knowing which rule spoke.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word of the domain in a refusal's parameters (a review level, a status): the chat
+    layer shows it in the person's language, from the catalogue key `key`."""
+
+    key: str
 
 
 class DomainError(Exception):
@@ -43,6 +52,10 @@ class InvalidTransition(ProposalError):
 
 class MeetingError(DomainError):
     """A meeting rule refused it (not invited, sign-in closed, wrong code, ...)."""
+
+
+class BenefitError(DomainError):
+    """A benefits rule refused it (not eligible, too late, not your level, ...)."""
 
 
 class LinkRefused(DomainError):

@@ -141,6 +141,15 @@ async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
     return view_from_rows(list(result), with_form=False)
 
 
+async def staff_by_id(store: Store, staff_id: int) -> StaffView | None:
+    result = await store.session.execute(
+        select(*_STAFF_COLUMNS, StaffRole.role, StaffRole.scope)
+        .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(Staff.id == staff_id)
+    )
+    return view_from_rows(list(result), with_form=False)
+
+
 async def staff_ids_by_no(store: Store, staff_nos: list[str]) -> dict[str, int]:
     rows = await store.session.execute(
         select(Staff.staff_no, Staff.id).where(Staff.staff_no.in_(staff_nos))

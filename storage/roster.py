@@ -95,7 +95,7 @@ YES = {"yes", "y", "true", "1", "是", "√", "✓"}
 NO = {"no", "n", "false", "0", "否", "", "×"}
 # Roles that take a scope, and what the scope means.
 SCOPED_ROLES = {"officer": "sub_union", "handler": "department"}
-ROLE_NAMES = {"committee", "head", "officer", "handler", "admin"}
+ROLE_NAMES = {"committee", "head", "officer", "handler", "admin", "mediator"}
 MAX_TEXT = 100
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _STAFF_NO = re.compile(r"[A-Za-z0-9_\-]{1,32}")
@@ -281,7 +281,7 @@ def parse_roles(
             if not delegation:
                 raise RowError("roster.problem.head_without_delegation")
             scope = delegation
-        elif name in ("committee", "admin") and scope:
+        elif name in ("committee", "admin", "mediator") and scope:
             raise RowError("roster.problem.role_scope", role=part)
         elif name == "handler" and not scope:
             raise RowError("roster.problem.handler_scope", role=part)

@@ -1,6 +1,7 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the tests."""
 
 from storage.models.audit import AuditEntry
+from storage.models.benefits import BenefitApplication, ConfidentialRequest, HardshipRecord
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.meetings import Attendance, Meeting
@@ -12,11 +13,14 @@ from storage.models.staff import EmploymentType, Staff, StaffRole
 __all__ = [
     "Attendance",
     "AuditEntry",
+    "BenefitApplication",
     "ChatGroup",
     "ChoiceToken",
+    "ConfidentialRequest",
     "CongressSession",
     "Delivery",
     "EmploymentType",
+    "HardshipRecord",
     "Identity",
     "InviteCode",
     "Lease",

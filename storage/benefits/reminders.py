@@ -1,0 +1,64 @@
+"""What the clock says about benefits: applications left waiting, hardship files due for
+their yearly review. Each reminder's reason is unique per period, so a tick that runs
+twice, or on two instances, tells each person once."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+
+from sqlalchemy import select
+
+from storage import outbox
+from storage.benefits import applications
+from storage.benefits.confidential import due_for_review
+from storage.benefits.policy import Pack
+from storage.models import Staff
+from storage.outbox import Button
+from storage.store import Store
+
+
+async def due(store: Store, pack: Pack, now: datetime, tz: tzinfo) -> int:
+    """Remind reviewers of applications untouched for the pack's days (again every as many
+    days), and officers of hardship files whose review date has come."""
+    told = 0
+    every = pack.review_reminder_days
+    for application in await applications.stale(store, pack, now):
+        sub_union = await store.session.scalar(
+            select(Staff.sub_union).where(Staff.id == application.staff_id)
+        )
+        waited = (now - application.updated_at).days
+        reviewers = await applications.reviewers_now(store, pack, application, sub_union or "")
+        await outbox.tell_each(
+            store,
+            reviewers,
+            reason=f"benefit:{application.id}:stale:{application.stage}:{waited // every}",
+            message_key="benefits.notify.stale",
+            why_key="benefits.why.reviewer",
+            params=outbox.with_buttons(
+                {**applications.notice_params(pack, application), "days": waited},
+                [Button("benefits.button.show", f"/application show {application.id}")],
+            ),
+        )
+        told += len(reviewers)
+    today = now.astimezone(tz).date()
+    for record in await due_for_review(store, today):
+        sub_union = await store.session.scalar(
+            select(Staff.sub_union).where(Staff.id == record.staff_id)
+        )
+        officers = (await applications.officers(store, sub_union) if sub_union else []) or (
+            await applications.officers(store, None)
+        )
+        assert record.next_review is not None
+        await outbox.tell_each(
+            store,
+            officers,
+            reason=f"hardship:{record.id}:review:{record.next_review.isoformat()}",
+            message_key="benefits.notify.hardship_review",
+            why_key="benefits.why.officer",
+            params=outbox.with_buttons(
+                {"id": record.id, "due": record.next_review.isoformat()},
+                [Button("benefits.button.show", f"/hardship show {record.id}")],
+            ),
+        )
+        told += len(officers)
+    return told

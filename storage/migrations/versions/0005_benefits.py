@@ -1,0 +1,121 @@
+"""Benefit applications, hardship records, confidential requests
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+import storage.types
+
+revision: str = "0005"
+down_revision: str | Sequence[str] | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "benefit_applications",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("item", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("stage", sa.Integer(), nullable=False),
+        sa.Column("event_date", sa.Date(), nullable=True),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("amount_claimed", sa.Integer(), nullable=True),
+        sa.Column("amount_approved", sa.Integer(), nullable=True),
+        sa.Column("amount_paid", sa.Integer(), nullable=True),
+        sa.Column("paid_on", sa.Date(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column(
+            "history",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_benefit_applications_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_benefit_applications")),
+    )
+    with op.batch_alter_table("benefit_applications", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_benefit_applications_staff_item", ["staff_id", "item"], unique=False
+        )
+        batch_op.create_index("ix_benefit_applications_status", ["status"], unique=False)
+
+    op.create_table(
+        "confidential_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["decided_by"], ["staff.id"], name=op.f("fk_confidential_requests_decided_by_staff")
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_confidential_requests_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_confidential_requests")),
+    )
+    with op.batch_alter_table("confidential_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_confidential_requests_kind_status", ["kind", "status"], unique=False
+        )
+
+    op.create_table(
+        "hardship_records",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=16), nullable=False),
+        sa.Column("household_size", sa.Integer(), nullable=True),
+        sa.Column("income_per_head", sa.Integer(), nullable=True),
+        sa.Column("causes", sa.Text(), nullable=False),
+        sa.Column("support", sa.Text(), nullable=False),
+        sa.Column("next_review", sa.Date(), nullable=True),
+        sa.Column("self_reported", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_hardship_records_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hardship_records")),
+        sa.UniqueConstraint("staff_id", name=op.f("uq_hardship_records_staff_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("hardship_records")
+    with op.batch_alter_table("confidential_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_confidential_requests_kind_status")
+
+    op.drop_table("confidential_requests")
+    with op.batch_alter_table("benefit_applications", schema=None) as batch_op:
+        batch_op.drop_index("ix_benefit_applications_status")
+        batch_op.drop_index("ix_benefit_applications_staff_item")
+
+    op.drop_table("benefit_applications")
