@@ -61,6 +61,86 @@ def register(
         for item in pack.items:
             click.echo(f"  {item.code:20} {item.name_zh} / {item.name_en}")
 
+    @benefits_group.group("exams")
+    def exams_group() -> None:
+        """The yearly physical exam schedule."""
+
+    def _exam_table(state: Any, file: Path) -> list[tuple[int, dict[str, str]]]:
+        from storage.benefits import exams
+
+        try:
+            rows, problems = exams.read_schedule(file)
+        except (OSError, ValueError, KeyError) as exc:
+            raise click.ClickException(
+                state.t("cli.roster.unreadable", file=file, error=exc)
+            ) from None
+        for problem in problems:
+            reason = state.t(problem.key, **problem.params)
+            click.echo(state.t("cli.roster.problem", line=problem.line, reason=reason), err=True)
+        if problems and not rows:
+            raise SystemExit(2)
+        return rows
+
+    @exams_group.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @pass_state
+    def exams_import(state: Any, file: Path) -> None:
+        """Import the exam schedule (CSV or XLSX): staff_no (工号), date (日期), place (地点),
+        batch (批次). A re-import updates each person's appointment; bad rows are listed with
+        their line numbers and the good rows still go in."""
+        from storage.benefits import exams
+
+        prepare(state)
+        rows = _exam_table(state, file)
+
+        async def go() -> exams.ScheduleReport:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    return await exams.import_schedule(Store(session, Actor(None, "cli")), rows)
+            finally:
+                await database.dispose()
+
+        report = asyncio.run(go())
+        click.echo(
+            state.t(
+                "cli.exams.done",
+                created=report.created,
+                updated=report.updated,
+                problems=len(report.problems),
+            )
+        )
+        for problem in report.problems:
+            reason = state.t(problem.key, **problem.params)
+            click.echo(state.t("cli.roster.problem", line=problem.line, reason=reason), err=True)
+        if report.problems:
+            raise SystemExit(1 if report.created + report.updated else 2)
+
+    @exams_group.command("done")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--year", type=int, required=True, help="The schedule's year.")
+    @pass_state
+    def exams_done(state: Any, file: Path, year: int) -> None:
+        """Mark the people in FILE (a staff_no / 工号 column) as examined in YEAR."""
+        from storage.benefits import exams
+        from storage.tables import read_table
+
+        prepare(state)
+        rows, _ = read_table(file, exams.header, ("staff_no",))
+        staff_nos = [values["staff_no"] for _, values in rows if values.get("staff_no")]
+
+        async def go() -> int:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    return await exams.mark_done(
+                        Store(session, Actor(None, "cli")), staff_nos, year
+                    )
+            finally:
+                await database.dispose()
+
+        click.echo(state.t("cli.exams.marked", count=asyncio.run(go()), year=year))
+
     @main.command()
     @pass_state
     def demo(state: Any) -> None:

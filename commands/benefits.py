@@ -15,7 +15,8 @@ from bot.replies import Choice, Reply
 from commands._backend import Ctx, staff_of
 from commands._benefits import money, name, pack, policy, status
 from commands._proposals import today
-from storage.benefits import applications
+from commands.exams import exam_line
+from storage.benefits import applications, exams
 from storage.benefits.applications import GRANTED, person_of
 from storage.benefits.eligibility import check
 from storage.benefits.policy import Item, Pack, PolicyError
@@ -23,6 +24,7 @@ from storage.errors import BenefitError
 from storage.models import BenefitApplication
 
 area = Area("benefits")
+EXAM = "exam"  # the item whose appointments come from the imported schedule
 
 APPLICATION_ID = Arg("id", integer(1), metavar="ID")
 FIELD_KINDS = {
@@ -65,13 +67,17 @@ async def overview(ctx: Ctx) -> Reply:
     the_pack = pack(ctx)
     person = person_of(staff_of(ctx))
     granted = await _granted(ctx)
+    year = today(ctx).year
     mine: list[str] = []
     not_mine: list[str] = []
     for item in the_pack.items:
         verdict = check(person, item, today(ctx), granted.get(item.code, []))
         if verdict.eligible:
             apply = ctx.paren(f"/apply {item.code}") if item.apply else ""
-            mine.append(f"{item.name(ctx.lang)}: {rule_line(ctx, item)}{apply}")
+            line = f"{item.name(ctx.lang)}: {rule_line(ctx, item)}{apply}"
+            if item.code == EXAM:
+                line += "; " + exam_line(ctx, await exams.mine(ctx.services, ctx.user.id, year))
+            mine.append(line)
         else:
             reason = ctx.t(f"benefits.reason.{verdict.reason}", **verdict.params)
             not_mine.append(f"{item.name(ctx.lang)}: {reason}")
@@ -143,10 +149,15 @@ async def _rule(ctx: Ctx, wanted: str) -> Reply:
 async def mine(ctx: Ctx) -> Reply:
     the_pack = pack(ctx)
     rows = await applications.mine(ctx.services, ctx.user.id)
+    exam = await exams.mine(ctx.services, ctx.user.id, today(ctx).year)
+    exam_text = ctx.t("benefits.mine_exam", line=exam_line(ctx, exam))
     if not rows:
-        return Reply(title=ctx.t("benefits.mine_title"), text=ctx.t("benefits.mine_none"))
+        return Reply(
+            title=ctx.t("benefits.mine_title"), text=f"{exam_text}\n{ctx.t('benefits.mine_none')}"
+        )
     return Reply(
         title=ctx.t("benefits.mine_title"),
+        text=exam_text,
         items=[line(ctx, row, the_pack) for row in rows],
         footer=ctx.t("benefits.mine_footer"),
     )

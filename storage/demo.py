@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from storage.clock import utcnow
-from storage.models import BenefitApplication, HardshipRecord, Staff
+from storage.models import BenefitApplication, ExamAppointment, HardshipRecord, Staff
 from storage.roster import COLUMNS, ImportReport, import_rows
 from storage.store import Store
 
@@ -304,8 +304,9 @@ async def load_demo(store: Store) -> ImportReport:
 
 
 async def _demo_benefits(store: Store) -> None:
-    """A few applications in different states and two hardship records, once, so that a
-    newcomer's first /applications and /hardship list have something in them."""
+    """A few applications in different states, two hardship records and this year's exam
+    schedule (two batches; one exam done, one missed), once, so that a newcomer's first
+    /applications, /hardship list and /exam have something in them."""
     if await store.session.scalar(select(func.count()).select_from(BenefitApplication)):
         return
     ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
@@ -396,6 +397,24 @@ async def _demo_benefits(store: Store) -> None:
                 support="",
                 next_review=today + timedelta(days=180),
                 status="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    for n, (staff_no, staff_id) in enumerate(sorted(ids.items())):
+        day, batch, status = today + timedelta(days=10 + 14 * (n % 2)), "AB"[n % 2], "scheduled"
+        if staff_no == "D2002":
+            day, batch, status = today - timedelta(days=20), "A", "done"
+        elif staff_no == "T1002":
+            day, batch = today - timedelta(days=10), "A"
+        store.session.add(
+            ExamAppointment(
+                staff_id=staff_id,
+                year=today.year,
+                day=day,
+                place="校医院体检中心" if batch == "A" else "附属医院健康管理中心",
+                batch=batch,
+                status=status,
                 created_at=now,
                 updated_at=now,
             )

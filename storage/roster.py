@@ -8,8 +8,6 @@ never deletes anyone.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from storage import audit
 from storage.clock import utcnow
 from storage.models import EmploymentType, Staff, StaffRole
 from storage.store import Store
+from storage.tables import RowProblem, day_of, read_table
 
 COLUMNS = (
     "staff_no",
@@ -99,7 +98,6 @@ ROLE_NAMES = {"committee", "head", "officer", "handler", "admin", "mediator"}
 MAX_TEXT = 100
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _STAFF_NO = re.compile(r"[A-Za-z0-9_\-]{1,32}")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
 class RowError(ValueError):
@@ -107,13 +105,6 @@ class RowError(ValueError):
         super().__init__(key)
         self.key = key
         self.params = params
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    line: int
-    key: str
-    params: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,76 +145,7 @@ def normalise_header(raw: str) -> str | None:
 
 def read_file(path: Path) -> tuple[list[tuple[int, dict[str, str]]], list[RowProblem]]:
     """Rows as (line number, column -> text); problems with the header itself."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        table = _xlsx_rows(path)
-    else:
-        table = _csv_rows(path.read_bytes())
-    if not table:
-        return [], [RowProblem(1, "roster.problem.empty_file", {})]
-    header = [normalise_header(str(cell or "")) for cell in table[0]]
-    problems: list[RowProblem] = []
-    unknown = [
-        str(cell) for cell, name in zip(table[0], header, strict=True) if name is None and cell
-    ]
-    if unknown:
-        problems.append(
-            RowProblem(1, "roster.problem.unknown_columns", {"columns": ", ".join(unknown)})
-        )
-    missing = [col for col in ("staff_no", "name") if col not in header]
-    if missing:
-        problems.append(
-            RowProblem(1, "roster.problem.missing_columns", {"columns": ", ".join(missing)})
-        )
-        return [], problems
-    rows = []
-    for offset, cells in enumerate(table[1:], start=2):
-        if not any(str(cell or "").strip() for cell in cells):
-            continue
-        values = {
-            name: _cell_text(cell)
-            for name, cell in zip(header, cells, strict=False)
-            if name is not None
-        }
-        rows.append((offset, values))
-    return rows, problems
-
-
-def _cell_text(cell: object) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, date):
-        return cell.isoformat()[:10]
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    return str(cell).strip()
-
-
-def _csv_rows(data: bytes) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
-        text = data.decode("utf-8", errors="replace")
-    sample = text[:4096]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _xlsx_rows(path: Path) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        sheet = workbook.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+    return read_table(path, normalise_header, ("staff_no", "name"))
 
 
 # ---------------------------------------------------------------- validating rows
@@ -254,13 +176,10 @@ def _date(values: dict[str, str], name: str) -> date | None:
     raw = values.get(name, "").strip()
     if not raw:
         return None
-    match = _DATE.fullmatch(raw[:10] if "T" in raw or " " in raw.strip() else raw)
     try:
-        if match:
-            return date(int(match[1]), int(match[2]), int(match[3]))
+        return day_of(raw)
     except ValueError:
-        pass
-    raise RowError("roster.problem.date", column=name, value=raw)
+        raise RowError("roster.problem.date", column=name, value=raw) from None
 
 
 def parse_roles(

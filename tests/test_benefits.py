@@ -190,3 +190,50 @@ def test_the_yearly_ledger_export(tmp_path: Path) -> None:
         ]
     )
     assert done.returncode == 0 and "结婚慰问" in csv_out.read_text(encoding="utf-8-sig")
+
+
+async def test_exams_schedule_reminders_and_a_batch_change(conversation: Chat) -> None:
+    mine = await conversation.say("T1001", "/exam")
+    assert "批次 B" in mine.text and "/exam change" in mine.text
+    missed = await conversation.say("T1002", "/exam")
+    assert "未参加，视为放弃" in missed.text and "/exam change" not in missed.text
+    asked = await conversation.say("T1001", "/exam change A 那天有课")
+    assert "已提交给校工会" in asked.text
+    assert any("那天有课" in n.text for n in await conversation.inbox("O4001"))
+    assert (await conversation.say("O4101", "/exam approve T1001")).error
+    done = await conversation.say("O4001", "/exam approve T1001")
+    assert "校医院体检中心" in done.text
+    told = await conversation.inbox("T1001")
+    assert any("你的体检已改到" in n.text and "校医院体检中心" in n.text for n in told)
+    assert "批次 A" in (await conversation.say("T1001", "/exam")).text
+
+
+async def test_exam_reminders_a_week_and_a_day_before(any_app: App) -> None:
+    from commands._benefits import policy
+    from schedules.tick import tick
+    from tests.harness import ConsoleChat
+
+    chat = ConsoleChat(any_app)
+    # Demo batch A is 10 days away: at 3 days later it is a week away, at 9 a day away.
+    for days_later, expect in ((3, "还有 7 天"), (9, "还有 1 天")):
+        moment = utcnow() + timedelta(days=days_later)
+        for _ in range(2):
+            await tick(any_app.database, any_app.settings.tz, moment, policy(any_app.settings))
+        texts = [n.text for n in await chat.inbox("C3002")]
+        assert sum(expect in t for t in texts) == 1, texts
+
+
+def test_importing_the_exam_schedule_reports_bad_rows(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'exams.db'}"
+    assert run(["--db", db, "db", "upgrade"]).returncode == 0
+    assert run(["--db", db, "demo"]).returncode == 0
+    table = tmp_path / "schedule.csv"
+    table.write_text(
+        "工号,日期,地点,批次\nT1001,2027年5月12日,校医院,C\nNOPE,2027-05-12,校医院,C\n"
+        "T1002,someday,校医院,C\n",
+        encoding="utf-8",
+    )
+    done = run(["--db", db, "benefits", "exams", "import", str(table)])
+    assert done.returncode == 1, done.stderr
+    assert "新增 1" in done.stdout
+    assert "第 3 行" in done.stderr and "NOPE" in done.stderr and "第 4 行" in done.stderr

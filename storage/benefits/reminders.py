@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import select
 
 from storage import outbox
-from storage.benefits import applications
+from storage.benefits import applications, exams
 from storage.benefits.confidential import due_for_review
 from storage.benefits.policy import Pack
 from storage.models import Staff
@@ -19,8 +19,9 @@ from storage.store import Store
 
 async def due(store: Store, pack: Pack, now: datetime, tz: tzinfo) -> int:
     """Remind reviewers of applications untouched for the pack's days (again every as many
-    days), and officers of hardship files whose review date has come."""
-    told = 0
+    days), officers of hardship files whose review date has come, and everyone of their
+    physical exam a week and a day before."""
+    told = await exams.due_reminders(store, now, tz)
     every = pack.review_reminder_days
     for application in await applications.stale(store, pack, now):
         sub_union = await store.session.scalar(

@@ -1,7 +1,12 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the tests."""
 
 from storage.models.audit import AuditEntry
-from storage.models.benefits import BenefitApplication, ConfidentialRequest, HardshipRecord
+from storage.models.benefits import (
+    BenefitApplication,
+    ConfidentialRequest,
+    ExamAppointment,
+    HardshipRecord,
+)
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.meetings import Attendance, Meeting
@@ -20,6 +25,7 @@ __all__ = [
     "CongressSession",
     "Delivery",
     "EmploymentType",
+    "ExamAppointment",
     "HardshipRecord",
     "Identity",
     "InviteCode",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
@@ -77,3 +77,28 @@ class ConfidentialRequest(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (Index("ix_confidential_requests_kind_status", "kind", "status"),)
+
+
+class ExamAppointment(Base):
+    """A person's physical exam (体检) of one year: the day, the place and the batch, from
+    the schedule the union imports; and a request to move to another batch."""
+
+    __tablename__ = "exam_appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    day: Mapped[date] = mapped_column(Date)
+    place: Mapped[str] = mapped_column(String(200))
+    batch: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|done
+    change_batch: Mapped[str | None] = mapped_column(String(64), default=None)
+    change_reason: Mapped[str] = mapped_column(Text, default="")
+    change_status: Mapped[str | None] = mapped_column(String(16), default=None)  # pending|...
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("staff_id", "year"),
+        Index("ix_exam_appointments_day", "day"),
+    )

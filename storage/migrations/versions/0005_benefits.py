@@ -1,4 +1,4 @@
-"""Benefit applications, hardship records, confidential requests
+"""Benefits: applications, hardship records, confidential requests, exams
 
 Revision ID: 0005
 Revises: 0004
@@ -84,6 +84,32 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "exam_appointments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("batch", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("change_batch", sa.String(length=64), nullable=True),
+        sa.Column("change_reason", sa.Text(), nullable=False),
+        sa.Column("change_status", sa.String(length=16), nullable=True),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff.id"],
+            name=op.f("fk_exam_appointments_staff_id_staff"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_exam_appointments")),
+        sa.UniqueConstraint("staff_id", "year", name=op.f("uq_exam_appointments_staff_id_year")),
+    )
+    with op.batch_alter_table("exam_appointments", schema=None) as batch_op:
+        batch_op.create_index("ix_exam_appointments_day", ["day"], unique=False)
+
+    op.create_table(
         "hardship_records",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("staff_id", sa.Integer(), nullable=False),
@@ -110,6 +136,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("hardship_records")
+    with op.batch_alter_table("exam_appointments", schema=None) as batch_op:
+        batch_op.drop_index("ix_exam_appointments_day")
+
+    op.drop_table("exam_appointments")
     with op.batch_alter_table("confidential_requests", schema=None) as batch_op:
         batch_op.drop_index("ix_confidential_requests_kind_status")
 
