@@ -27,7 +27,7 @@ from bot.http_edge import EdgeLimits, EdgeRunner, edge_app, serve
 from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
-from commands._benefits import policy
+from commands._benefits import clock as benefits_clock
 from commands.errors import translate
 from schedules.deliverer import Deliverer, Send
 from schedules.ratelimit import RateLimiter
@@ -279,7 +279,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         scheduler.add_job(
             tracked(tick),
             "interval",
-            args=[app.database, app.settings.tz, None, policy(app.settings)],
+            args=[app.database, app.settings.tz, None, benefits_clock(app.settings)],
             seconds=30,
             id="tick",
             max_instances=1,

@@ -202,7 +202,10 @@ class Dispatcher(Generic[S]):
     async def _route(self, ctx: Context[S], identified: Identified, modal_forms: bool) -> Outcome:
         text = ctx.message.text.strip()
         state = identified.form
+        sent_files = bool(ctx.message.files) and not text
         if state is not None and ctx.principal is not None and not ctx.message.in_group:
+            if sent_files:  # files sent while a form is open: attach them, the form waits
+                return await self._command(ctx, modal_forms)
             is_command = text.startswith(("/", "／")) and text.casefold() not in CANCEL_WORDS
             if not is_command:
                 return await self._form_step(ctx, state)
@@ -217,6 +220,8 @@ class Dispatcher(Generic[S]):
 
     async def _command(self, ctx: Context[S], modal_forms: bool) -> Outcome:
         words = command_words(ctx.message.text)
+        if not words and ctx.message.files and self.registry.files_command is not None:
+            words = command_words(self.registry.files_command.name)
         if not words:
             return Outcome([Reply(text=ctx.t("bot.empty"))])
         command, depth = self.registry.match(words)

@@ -28,12 +28,31 @@ class Sender:
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A file a person sent with (or as) a message, already downloaded by the adapter within
+    its size bound; `refused` says why it was not (too large, the platform failed)."""
+
+    name: str
+    mime_type: str = "application/octet-stream"
+    content: bytes = b""
+    refused: str | None = None
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+MAX_FILE_BYTES = 10 * 1024 * 1024  # what any adapter downloads of one file, at most
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingMessage:
     sender: Sender
     text: str
     chat_id: str
     chat_kind: ChatKind = ChatKind.PRIVATE
     event_id: str | None = None
+    files: tuple[IncomingFile, ...] = ()
     # A language chosen for this conversation only (`unionbot console --lang en`).
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

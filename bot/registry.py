@@ -50,6 +50,8 @@ class Command:
     # The reply carries personal data: in a group it goes to the person privately.
     private: bool = False
     hidden: bool = False
+    # Takes the files a person sends; a message with files and no command text runs it.
+    takes_files: bool = False
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -81,6 +83,7 @@ class Area:
         private: bool = False,
         hidden: bool = False,
         help_key: str | None = None,
+        takes_files: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -95,6 +98,7 @@ class Area:
                     permission=permission,
                     private=private,
                     hidden=hidden,
+                    takes_files=takes_files,
                 )
             )
             return handler
@@ -111,6 +115,7 @@ class Registry:
     """Every command and form, looked up by any of its names in any language."""
 
     def __init__(self) -> None:
+        self.files_command: Command | None = None
         self._by_path: dict[tuple[str, ...], Command] = {}
         self._groups: dict[tuple[str, ...], list[Command]] = {}
         self._forms: dict[str, Form] = {}
@@ -120,6 +125,10 @@ class Registry:
     def include(self, area: Area, settings: Settings | None = None) -> None:
         self.areas.append(area)
         for command in area.commands:
+            if command.takes_files:
+                if self.files_command is not None:
+                    raise ValueError(f"{command.name!r}: only one command takes sent files")
+                self.files_command = command
             for name in (command.name, *command.aliases):
                 path = _words(name)
                 if path in self._by_path:

@@ -61,6 +61,44 @@ def register(
         for item in pack.items:
             click.echo(f"  {item.code:20} {item.name_zh} / {item.name_en}")
 
+    @main.group("privacy")
+    def privacy_group() -> None:
+        """A person's own data (the right of access)."""
+
+    @privacy_group.command("export")
+    @click.argument("staff_no")
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: privacy-STAFF_NO.json), readable only by you.",
+    )
+    @pass_state
+    def privacy_export(state: Any, staff_no: str, out: Path | None) -> None:
+        """Everything unionbot keeps about STAFF_NO, as JSON, to hand to that person."""
+        import json
+
+        from storage import privacy
+
+        prepare(state)
+
+        async def go() -> dict[str, Any] | None:
+            database = Database(state.settings.database_url)
+            try:
+                async with database.session() as session:
+                    return await privacy.export(
+                        Store(session, Actor(None, "cli", "privacy")), staff_no
+                    )
+            finally:
+                await database.dispose()
+
+        data = asyncio.run(go())
+        if data is None:
+            raise click.ClickException(state.t("cli.privacy.unknown", staff_no=staff_no))
+        target = out or Path(f"privacy-{staff_no}.json")
+        target.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.chmod(target, 0o600)
+        click.echo(state.t("cli.privacy.done", staff_no=staff_no, file=target))
+
     @benefits_group.group("exams")
     def exams_group() -> None:
         """The yearly physical exam schedule."""

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.args import Arg, integer, parse_date, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
-from bot.replies import Choice, Reply
+from bot.replies import Attachment, Choice, Reply
 from commands._backend import Ctx
-from commands._benefits import money, name, pack, reviewer, status
+from commands._benefits import file_store, money, name, pack, reviewer, status
 from commands._proposals import today
 from commands.benefits import line
 from storage.benefits import applications
 from storage.benefits.applications import PENDING
 
 area = Area("applications")
+
+
+def size(count: int) -> str:
+    for unit in ("B", "KB"):
+        if count < 1024:
+            return f"{count} {unit}"
+        count //= 1024
+    return f"{count} MB"
+
 
 APPLICATION_ID = Arg("id", integer(1), metavar="ID")
 OFFICERS = roles("officer")
@@ -55,8 +66,13 @@ async def show(ctx: Ctx) -> Reply:
     ]
     if row.note:
         fields.append((ctx.t("applications.field.note"), row.note))
+    evidence = await applications.evidence_of(ctx.services, row.id)
+    if evidence:
+        names = [f"{n}. {e.name} ({size(e.size)})" for n, e in enumerate(evidence, 1)]
+        fields.append((ctx.t("applications.field.files"), ctx.join(names)))
     history = [
-        f"{step['at'][:16].replace('T', ' ')} {ctx.t('applications.action.' + step['action'])}"
+        f"{ctx.when(datetime.fromisoformat(step['at']))} "
+        f"{ctx.t('applications.action.' + step['action'])}"
         + (f" · {step['note']}" if step.get("note") else "")
         for step in row.history
     ]
@@ -164,4 +180,58 @@ async def paid(ctx: Ctx) -> Reply:
             amount=money(ctx, row.amount_paid),
             date=ctx.day(row.paid_on),
         )
+    )
+
+
+@area.command(
+    "application attach",
+    aliases=["申请 材料"],
+    args=[Arg("id", integer(1), required=False, metavar="ID")],
+    permission=LINKED,
+    private=True,
+    takes_files=True,
+)
+async def attach(ctx: Ctx) -> Reply:
+    """Files sent in the chat (on the console: /file PATH) go to the named application, or
+    to my newest open one."""
+    sent = ctx.message.files
+    if not sent:
+        return Reply(text=ctx.t("applications.attach_how"), error=True)
+    done, problems = [], []
+    for item in sent:
+        if item.refused:
+            problems.append(ctx.t("applications.file_refused", name=item.name, why=item.refused))
+            continue
+        evidence, row = await applications.attach(
+            ctx.services,
+            file_store(ctx.settings),
+            ctx.user.id,
+            ctx.args["id"],
+            name=item.name,
+            mime_type=item.mime_type,
+            content=item.content,
+        )
+        done.append(ctx.t("applications.attached", name=evidence.name, id=row.id))
+    return Reply(text="\n".join(done + problems), error=not done)
+
+
+@area.command(
+    "application file",
+    aliases=["申请 查看材料"],
+    args=[APPLICATION_ID, Arg("n", integer(1), metavar="N")],
+    permission=LINKED,
+    private=True,
+)
+async def file(ctx: Ctx) -> Reply:
+    evidence, content = await applications.evidence_file(
+        ctx.services,
+        file_store(ctx.settings),
+        pack(ctx),
+        reviewer(ctx),
+        ctx.args["id"],
+        ctx.args["n"],
+    )
+    return Reply(
+        text=ctx.t("applications.file_sent", name=evidence.name, id=ctx.args["id"]),
+        attachment=Attachment(evidence.name, content, evidence.mime_type),
     )

@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from storage import events, leases
 from storage.benefits import reminders as benefit_reminders
-from storage.benefits.policy import PolicyHolder
+from storage.benefits.reminders import BenefitsClock
 from storage.clock import utcnow
 from storage.db import Database
 from storage.meetings import service as meetings
@@ -43,10 +43,9 @@ async def tick(
     database: Database,
     tz: tzinfo,
     now: datetime | None = None,
-    benefits: PolicyHolder | None = None,
+    benefits: BenefitsClock | None = None,
 ) -> dict[str, int]:
-    """Materialise what is due; returns what it did, or {} when another instance had the lock.
-    `benefits` is the policy pack in force (a reload is seen at the next tick)."""
+    """Materialise what is due; returns what it did, or {} when another instance had the lock."""
     moment = now or utcnow()
     async with database.session() as session:
         if not database.sqlite:
@@ -65,9 +64,7 @@ async def tick(
             "deadline_reminders": await proposal_reminders.due(store, moment, tz),
         }
         if benefits is not None:
-            done["benefit_reminders"] = await benefit_reminders.due(
-                store, benefits.pack, moment, tz
-            )
+            done["benefit_reminders"] = await benefit_reminders.due(store, benefits, moment, tz)
         # Platforms retry within minutes and replays must be signed within 5 minutes: a week of
         # handled event ids is plenty, and the table does not grow for ever.
         await events.forget_events_before(store, EVENT_MEMORY)

@@ -30,18 +30,26 @@ class FakeSlack:
     url: str = ""
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # file id -> content, for downloads
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self.handle)
         app.router.add_post("/respond/{id}", self.respond)
         app.router.add_get("/socket", self.socket)
+        app.router.add_get("/files/{id}", self.download)
         self.runner, self.url = await serve(app)
         return self.url
 
     async def stop(self) -> None:
         if self.runner is not None:
             await self.runner.cleanup()
+
+    async def download(self, request: web.Request) -> web.Response:
+        """url_private_download: only with the bot token, as Slack's file host does."""
+        if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
+            return web.Response(status=403)
+        return web.Response(body=self.files[request.match_info["id"]])
 
     async def respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))

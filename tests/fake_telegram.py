@@ -36,6 +36,7 @@ class FakeTelegram:
     blocked: set[str] = field(default_factory=set)
     rate_limited: int = 0  # how many of the next sends answer 429
     refuse_html: int = 0  # how many of the next HTML sends answer 400 "can't parse entities"
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id -> content, for getFile
     retry_after: int = 1
     next_message_id: int = 1000
     runner: web.AppRunner | None = None
@@ -44,6 +45,7 @@ class FakeTelegram:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self.download)
         self.runner, self.url = await serve(app)
         return self.url
 
@@ -111,6 +113,22 @@ class FakeTelegram:
                 status=429,
             )
         return self._ok(self._message(params))
+
+    async def m_getFile(self, params: dict[str, Any]) -> web.Response:
+        file_id = str(params["file_id"])
+        content = self.files[file_id]
+        return self._ok(
+            {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id,
+                "file_size": len(content),
+                "file_path": f"documents/{file_id}",
+            }
+        )
+
+    async def download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        return web.Response(body=self.files[file_id])
 
     async def m_getMe(self, params: dict[str, Any]) -> web.Response:
         return self._ok(BOT)

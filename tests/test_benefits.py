@@ -134,7 +134,7 @@ async def test_the_clock_reminds_waiting_reviewers_and_hardship_reviews_once(
 ) -> None:
     from sqlalchemy import update
 
-    from commands._benefits import policy
+    from commands._benefits import clock
     from schedules.tick import tick
     from storage.models import HardshipRecord
     from tests.harness import ConsoleChat
@@ -147,7 +147,7 @@ async def test_the_clock_reminds_waiting_reviewers_and_hardship_reviews_once(
         )
     later = utcnow() + timedelta(days=4)  # demo applications were last touched 2 days ago
     for _ in range(2):  # twice, as two instances would: each reminder once
-        done = await tick(any_app.database, any_app.settings.tz, later, policy(any_app.settings))
+        done = await tick(any_app.database, any_app.settings.tz, later, clock(any_app.settings))
         assert "benefit_reminders" in done
     chat = ConsoleChat(any_app)
     cs_officer = [n.text for n in await chat.inbox("O4101")]
@@ -209,7 +209,7 @@ async def test_exams_schedule_reminders_and_a_batch_change(conversation: Chat) -
 
 
 async def test_exam_reminders_a_week_and_a_day_before(any_app: App) -> None:
-    from commands._benefits import policy
+    from commands._benefits import clock
     from schedules.tick import tick
     from tests.harness import ConsoleChat
 
@@ -218,7 +218,7 @@ async def test_exam_reminders_a_week_and_a_day_before(any_app: App) -> None:
     for days_later, expect in ((3, "还有 7 天"), (9, "还有 1 天")):
         moment = utcnow() + timedelta(days=days_later)
         for _ in range(2):
-            await tick(any_app.database, any_app.settings.tz, moment, policy(any_app.settings))
+            await tick(any_app.database, any_app.settings.tz, moment, clock(any_app.settings))
         texts = [n.text for n in await chat.inbox("C3002")]
         assert sum(expect in t for t in texts) == 1, texts
 

@@ -3,6 +3,8 @@ never in a group, and every read in the audit log."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -58,3 +60,44 @@ async def test_asked_in_a_group_the_answer_is_private(app: App) -> None:
     assert not any("配偶" in reply.plain() for reply in said.replies if not reply.private)
     refused = await chat.say("T1001", "/hardship report 不想在群里说", group=True)
     assert refused.error
+
+
+async def test_a_persons_own_data_for_the_right_of_access(any_app: App) -> None:
+    from storage import privacy
+    from storage.store import Actor, Store
+
+    chat = ConsoleChat(any_app)
+    await chat.say("T1002", "/join")  # refused (a member already), still nothing of others
+    await chat.say("T1002", "/hardship report 房租上涨")
+    async with any_app.database.session() as session:
+        data = await privacy.export(Store(session, Actor(None, "cli", "test")), "T1002")
+        assert await privacy.export(Store(session), "NOBODY") is None
+    assert data is not None
+    assert data["staff"]["staff_no"] == "T1002" and "form_state" not in data["staff"]
+    assert [a["item"] for a in data["benefit_applications"]] == ["childbirth"]
+    assert "房租上涨" in data["hardship"][0]["causes"]
+    assert data["exams"] and all(e["staff_id"] == data["staff"]["id"] for e in data["exams"])
+    assert any(e["action"] == "hardship.report" for e in data["audit_log_about_me"])
+    async with any_app.database.session() as session:
+        exported = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "privacy.export")
+        )
+    assert exported is not None
+
+
+def test_privacy_export_writes_a_private_file(tmp_path: Path) -> None:
+    import json
+
+    from tests.test_console_cli import run
+
+    db = f"sqlite:///{tmp_path / 'p.db'}"
+    assert run(["--db", db, "db", "upgrade"]).returncode == 0
+    assert run(["--db", db, "demo"]).returncode == 0
+    out = tmp_path / "me.json"
+    done = run(["--db", db, "privacy", "export", "D2002", "--out", str(out)])
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o077 == 0
+    assert (
+        json.loads(out.read_text(encoding="utf-8"))["benefit_applications"][0]["status"] == "paid"
+    )
+    assert run(["--db", db, "privacy", "export", "NOBODY"]).returncode == 1

@@ -8,18 +8,21 @@ at the end of input, so conversations can be scripted.
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import ClassVar, TextIO
 
 from bot.adapter import Adapter, Runtime
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
-from bot.events import ChatKind, IncomingMessage, Sender
+from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
 from bot.replies import Reply
 
 PLATFORM = "console"
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit", "退出聊天"}
+FILE_COMMAND = "/file"
 
 
 class ConsoleAdapter(Adapter):
@@ -54,14 +57,20 @@ class ConsoleAdapter(Adapter):
         self.stdout.flush()
 
     async def say(self, text: str) -> list[Reply]:
-        """Send one line as this person; returns (and prints) the replies and notifications."""
+        """Send one line as this person; returns (and prints) the replies and notifications.
+        `/file PATH [CAPTION]` sends the file at PATH, as an upload would on a platform."""
         self._sequence += 1
+        files: tuple[IncomingFile, ...] = ()
+        if text.startswith(FILE_COMMAND + " "):
+            path, _, text = text[len(FILE_COMMAND) + 1 :].strip().partition(" ")
+            files = (read_local_file(Path(path).expanduser()),)
         message = IncomingMessage(
             sender=Sender(platform=PLATFORM, user_id=self.user_id, display_name=self.user_id),
             text=text,
             chat_id=self.user_id,
             chat_kind=ChatKind.PRIVATE,
             event_id=f"console-{self._sequence}",
+            files=files,
             language=self.language,
         )
         outcome = await self.runtime.dispatcher.handle(message)
@@ -105,6 +114,18 @@ class ConsoleAdapter(Adapter):
         self._sequence += 1
         self._print("🔔 " + _console_text(reply).replace("\n", "\n   "))
         return SendResult.sent(f"console-{self._sequence}")
+
+
+def read_local_file(path: Path) -> IncomingFile:
+    """A file from this machine (the console's person is the one at it), within the bound."""
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return IncomingFile(path.name, mime, refused=f"{size} bytes > {MAX_FILE_BYTES}")
+        return IncomingFile(path.name, mime, path.read_bytes())
+    except OSError as exc:
+        return IncomingFile(path.name, mime, refused=exc.strerror or "cannot be read")
 
 
 def _console_text(reply: Reply) -> str:

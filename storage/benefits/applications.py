@@ -18,8 +18,9 @@ from storage.benefits.eligibility import Person, Verdict, check, claim_window, s
 from storage.benefits.policy import Item, Pack
 from storage.clock import utcnow
 from storage.errors import BenefitError, Term
+from storage.files import FileStore
 from storage.identity import StaffView, staff_by_id
-from storage.models import BenefitApplication, Staff, StaffRole
+from storage.models import BenefitApplication, EvidenceFile, Staff, StaffRole
 from storage.outbox import Button
 from storage.store import Store
 
@@ -163,7 +164,10 @@ async def read(
     own = application.staff_id == reader.staff_id
     if not own and not (reader.school or applicant.sub_union in reader.sub_unions):
         raise BenefitError("benefits.error.no_application", id=application_id)
-    await audit.record(store, "benefit.read", "benefit_application", application.id, own=own)
+    purpose = "own application" if own else "review"
+    await audit.record(
+        store, "benefit.read", "benefit_application", application.id, purpose=purpose
+    )
     return application, applicant
 
 
@@ -358,6 +362,110 @@ async def stale(store: Store, pack: Pack, now: datetime) -> list[BenefitApplicat
         )
     )
     return list(rows)
+
+
+# ---------------------------------------------------------------- evidence
+
+
+async def attach(
+    store: Store,
+    files: FileStore,
+    staff_id: int,
+    application_id: int | None,
+    *,
+    name: str,
+    mime_type: str,
+    content: bytes,
+) -> tuple[EvidenceFile, BenefitApplication]:
+    """Attach a file to one's own open application: the one named, or the newest open one.
+    Refuses someone else's application, a decided one, and having none open."""
+    if application_id is not None:
+        application, _ = await get(store, application_id)
+        if application.staff_id != staff_id:
+            raise BenefitError("benefits.error.no_application", id=application_id)
+    else:
+        found = await store.session.scalar(
+            select(BenefitApplication)
+            .where(BenefitApplication.staff_id == staff_id, BenefitApplication.status.in_(OPEN))
+            .order_by(BenefitApplication.id.desc())
+            .limit(1)
+        )
+        if found is None:
+            raise BenefitError("benefits.error.nothing_to_attach_to")
+        application = found
+    if application.status not in OPEN:
+        raise BenefitError("benefits.error.decided", id=application.id)
+    key = files.put(content)
+    evidence = EvidenceFile(
+        application_id=application.id,
+        name=name[:200] or "file",
+        size=len(content),
+        mime_type=mime_type[:100],
+        sha256=key,
+        created_at=utcnow(),
+    )
+    store.session.add(evidence)
+    await store.session.flush()
+    await audit.record(
+        store, "benefit.attach", "benefit_application", application.id, file=evidence.id
+    )
+    return evidence, application
+
+
+async def evidence_of(store: Store, application_id: int) -> list[EvidenceFile]:
+    rows = await store.session.scalars(
+        select(EvidenceFile)
+        .where(EvidenceFile.application_id == application_id, EvidenceFile.deleted_at.is_(None))
+        .order_by(EvidenceFile.id)
+    )
+    return list(rows)
+
+
+async def evidence_file(
+    store: Store, files: FileStore, pack: Pack, reader: Reviewer, application_id: int, number: int
+) -> tuple[EvidenceFile, bytes]:
+    """The n-th file of an application, for whoever may read the application; audited.
+    Refuses a file that does not exist (or was deleted after the retention period)."""
+    await read(store, pack, application_id, reader)
+    found = await evidence_of(store, application_id)
+    if not 1 <= number <= len(found):
+        raise BenefitError("benefits.error.no_file", id=application_id, n=number)
+    evidence = found[number - 1]
+    await audit.record(
+        store, "benefit.read_file", "benefit_application", application_id, file=evidence.id
+    )
+    return evidence, files.get(evidence.sha256)
+
+
+async def purge_evidence(store: Store, files: FileStore, now: datetime, years: int) -> int:
+    """Retention: the files of applications decided (rejected or paid) more than `years`
+    ago are deleted; the record of what they were stays."""
+    cutoff = now - timedelta(days=365 * years)
+    rows = await store.session.scalars(
+        select(EvidenceFile)
+        .join(BenefitApplication, BenefitApplication.id == EvidenceFile.application_id)
+        .where(
+            EvidenceFile.deleted_at.is_(None),
+            BenefitApplication.status.in_((REJECTED, PAID)),
+            BenefitApplication.updated_at < cutoff,
+        )
+    )
+    purged = 0
+    for evidence in rows:
+        still_used = await store.session.scalar(
+            select(EvidenceFile.id).where(
+                EvidenceFile.sha256 == evidence.sha256,
+                EvidenceFile.id != evidence.id,
+                EvidenceFile.deleted_at.is_(None),
+            )
+        )
+        if still_used is None:
+            files.delete(evidence.sha256)
+        evidence.deleted_at = now
+        purged += 1
+    if purged:
+        await audit.record(store, "benefit.purge", "evidence_files", "*", count=purged)
+    return purged
 
 
 # ---------------------------------------------------------------- who to tell

@@ -35,6 +35,13 @@ class HardshipEntry:
     sub_union: str
 
 
+def _purpose(reader: Reviewer) -> str:
+    """Why this officer may read the register: what the audit log says of each read."""
+    if reader.school:
+        return "school officer"
+    return "officer of " + ", ".join(sorted(reader.sub_unions))
+
+
 def _in_scope(reader: Reviewer, sub_union: str) -> bool:
     return reader.school or sub_union in reader.sub_unions
 
@@ -134,7 +141,9 @@ async def register_for(store: Store, reader: Reviewer) -> list[HardshipEntry]:
         _entries(reader).where(HardshipRecord.status != "closed").order_by(severity, Staff.name)
     )
     found = [HardshipEntry(r, no, name, su) for r, no, name, su in rows]
-    await audit.record(store, "hardship.list", "hardship", "*", count=len(found))
+    await audit.record(
+        store, "hardship.list", "hardship", "*", count=len(found), purpose=_purpose(reader)
+    )
     return found
 
 
@@ -146,7 +155,7 @@ async def show(store: Store, reader: Reviewer, record_id: int) -> HardshipEntry:
     ).first()
     if row is None:
         raise BenefitError("benefits.error.no_hardship", id=record_id)
-    await audit.record(store, "hardship.read", "hardship", record_id)
+    await audit.record(store, "hardship.read", "hardship", record_id, purpose=_purpose(reader))
     record, staff_no, name, sub_union = row
     return HardshipEntry(record, staff_no, name, sub_union)
 

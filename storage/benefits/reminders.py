@@ -4,6 +4,7 @@ twice, or on two instances, tells each person once."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from sqlalchemy import select
@@ -11,16 +12,29 @@ from sqlalchemy import select
 from storage import outbox
 from storage.benefits import applications, exams
 from storage.benefits.confidential import due_for_review
-from storage.benefits.policy import Pack
+from storage.benefits.policy import PolicyHolder
+from storage.files import FileStore
 from storage.models import Staff
 from storage.outbox import Button
 from storage.store import Store
 
 
-async def due(store: Store, pack: Pack, now: datetime, tz: tzinfo) -> int:
+@dataclass(frozen=True, slots=True)
+class BenefitsClock:
+    """What the clock needs of the benefits: the pack in force (a reload is seen at the
+    next tick), where evidence files are, and how long decided ones are kept."""
+
+    policy: PolicyHolder
+    files: FileStore
+    retention_years: int
+
+
+async def due(store: Store, clock: BenefitsClock, now: datetime, tz: tzinfo) -> int:
     """Remind reviewers of applications untouched for the pack's days (again every as many
     days), officers of hardship files whose review date has come, and everyone of their
-    physical exam a week and a day before."""
+    physical exam a week and a day before; delete evidence past its retention."""
+    pack = clock.policy.pack
+    await applications.purge_evidence(store, clock.files, now, clock.retention_years)
     told = await exams.due_reminders(store, now, tz)
     every = pack.review_reminder_days
     for application in await applications.stale(store, pack, now):

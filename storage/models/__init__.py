@@ -4,6 +4,7 @@ from storage.models.audit import AuditEntry
 from storage.models.benefits import (
     BenefitApplication,
     ConfidentialRequest,
+    EvidenceFile,
     ExamAppointment,
     HardshipRecord,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "CongressSession",
     "Delivery",
     "EmploymentType",
+    "EvidenceFile",
     "ExamAppointment",
     "HardshipRecord",
     "Identity",

@@ -102,3 +102,21 @@ class ExamAppointment(Base):
         UniqueConstraint("staff_id", "year"),
         Index("ix_exam_appointments_day", "day"),
     )
+
+
+class EvidenceFile(Base):
+    """A file attached to an application: what the database keeps of it (the content is in
+    the file store, under its SHA-256)."""
+
+    __tablename__ = "evidence_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("benefit_applications.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

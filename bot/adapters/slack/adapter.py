@@ -14,7 +14,9 @@ import json
 import logging
 import re
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -35,7 +37,7 @@ from bot.adapters.slack.render import (
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.dispatcher import Outcome
-from bot.events import ChatKind, IncomingMessage, Sender
+from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
 from bot.http_edge import MiB, Refused, read_body
 from bot.logsafe import redact_in_logs
 from bot.replies import Reply
@@ -85,6 +87,9 @@ class SlackAdapter(Adapter):
             )
         redact_in_logs(self.token.value, self.signing_secret.value, self.app_token.value)
         api = settings.value("SLACK_API_URL", DEFAULT_API)
+        # Files are fetched with the bot token: only from Slack's own file host (and the API's,
+        # for a fake in tests), never from a URL an event merely names.
+        self.file_hosts = {"files.slack.com", urlsplit(api).hostname}
         self.client = AsyncWebClient(
             token=self.token.value,
             base_url=api.rstrip("/") + "/",
@@ -183,7 +188,10 @@ class SlackAdapter(Adapter):
 
         @app.event("message")
         async def direct_message(event: dict[str, Any]) -> None:
-            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            subtype = event.get("subtype")
+            if event.get("channel_type") != "im" or event.get("bot_id"):
+                return
+            if subtype and subtype != "file_share":  # edits, joins, bot messages: not for us
                 return
             async with self._working():
                 await self._chat(event, group=False)
@@ -232,6 +240,7 @@ class SlackAdapter(Adapter):
         group: bool,
         key: str,
         modal_forms: bool = False,
+        files: tuple[IncomingFile, ...] = (),
     ) -> Outcome:
         message = IncomingMessage(
             sender=await self._sender(user_id),
@@ -239,6 +248,7 @@ class SlackAdapter(Adapter):
             chat_id=channel,
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             event_id=key,
+            files=files,
         )
         return await self.runtime.dispatcher.handle(message, modal_forms=modal_forms)
 
@@ -256,12 +266,15 @@ class SlackAdapter(Adapter):
             return
         raw = str(event.get("text") or "")
         text = typed_text(MENTION.sub("", raw, count=1) if group else raw)
+        # Files only from the private chat: what people attach may be personal.
+        shared = [] if group else list(event.get("files") or [])
         outcome = await self._dispatch(
             user,
             text,
             channel,
             group,
             str(event.get("client_msg_id") or event.get("ts")),
+            files=tuple([await self._download(f) for f in shared if isinstance(f, dict)]),
         )
         for reply in outcome.replies:
             if group and reply.private:
@@ -275,6 +288,32 @@ class SlackAdapter(Adapter):
                     text=fallback_text(reply),
                     thread_ts=event.get("thread_ts") if group else None,
                 )
+
+    async def _download(self, shared: dict[str, Any]) -> IncomingFile:
+        """A file shared in a DM, fetched with the bot token from Slack's file host only,
+        within the size bound and a time limit."""
+        name = str(shared.get("name") or "file")[:200]
+        mime = str(shared.get("mimetype") or "application/octet-stream")
+        url = str(shared.get("url_private_download") or shared.get("url_private") or "")
+        if urlsplit(url).hostname not in self.file_hosts:
+            return IncomingFile(name, mime, refused="not a Slack file link")
+        if int(shared.get("size") or 0) > MAX_FILE_BYTES:
+            return IncomingFile(name, mime, refused=f"over {MAX_FILE_BYTES // 1024 // 1024} MB")
+        headers = {"Authorization": f"Bearer {self.token.value}"}
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as client,
+                client.get(url, headers=headers) as response,
+            ):
+                if response.status != 200:
+                    return IncomingFile(name, mime, refused=f"Slack answered {response.status}")
+                content = await response.content.read(MAX_FILE_BYTES + 1)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("Slack file %s could not be downloaded: %s", name, type(exc).__name__)
+            return IncomingFile(name, mime, refused="the download failed")
+        if len(content) > MAX_FILE_BYTES:
+            return IncomingFile(name, mime, refused=f"over {MAX_FILE_BYTES // 1024 // 1024} MB")
+        return IncomingFile(name, mime, content)
 
     async def _open_form(self, outcome: Outcome, trigger_id: str, channel: str) -> bool:
         """If the command opened a form, show it as a modal (within the trigger's 3 seconds)."""

@@ -26,20 +26,30 @@ from aiohttp import web
 from telegram import (
     BotCommand,
     CallbackQuery,
+    Document,
     InlineKeyboardMarkup,
     InputFile,
     Message,
+    PhotoSize,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
 from bot.adapters.telegram.render import CALLBACK_PREFIX, MAX_CAPTION, Part, keyboard, parts
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
-from bot.events import ChatKind, IncomingMessage, Sender
+from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
 from bot.http_edge import KiB, Refused, read_body
 from bot.i18n import LANGUAGES
 from bot.logsafe import redact_in_logs
@@ -266,21 +276,47 @@ class TelegramAdapter(Adapter):
 
     async def _message(self, message: Message, update_id: int) -> None:
         user = message.from_user
-        if user is None or not message.text:
+        sent = message.document or (message.photo[-1] if message.photo else None)
+        if user is None or not (message.text or sent):
             return
         group = message.chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-        text = self._addressed(message) if group else message.text
+        if group and sent is not None:
+            return  # files are taken only in the private chat: they may be personal
+        text = self._addressed(message) if group else (message.text or message.caption or "")
         if text is None:
             return
+        files = (await self._download(message),) if sent is not None else ()
         incoming = IncomingMessage(
             sender=Sender(PLATFORM, str(user.id), user.full_name, locale=user.language_code),
             text=text,
             chat_id=str(message.chat.id),
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             event_id=str(update_id),
+            files=files,
         )
         outcome = await self.runtime.dispatcher.handle(incoming)
         await self._answer(outcome.replies, outcome.lang, message.chat.id, user.id, group)
+
+    async def _download(self, message: Message) -> IncomingFile:
+        """The document or photo of a message, within the size bound."""
+        if message.document is not None:
+            sent: Document | PhotoSize = message.document
+            name = message.document.file_name or "document"
+            mime = message.document.mime_type or "application/octet-stream"
+        else:
+            sent = message.photo[-1]
+            name, mime = f"photo-{message.message_id}.jpg", "image/jpeg"
+        if (sent.file_size or 0) > MAX_FILE_BYTES:
+            return IncomingFile(name, mime, refused=f"over {MAX_FILE_BYTES // 1024 // 1024} MB")
+        try:
+            found = await self.app.bot.get_file(sent.file_id)
+            content = bytes(await found.download_as_bytearray())
+        except (TelegramError, OSError) as exc:
+            log.warning("Telegram file %s could not be downloaded: %s", name, exc)
+            return IncomingFile(name, mime, refused="the download failed")
+        if len(content) > MAX_FILE_BYTES:
+            return IncomingFile(name, mime, refused=f"over {MAX_FILE_BYTES // 1024 // 1024} MB")
+        return IncomingFile(name, mime, content)
 
     async def _button(self, query: CallbackQuery) -> None:
         data = query.data or ""

@@ -1,4 +1,4 @@
-"""Benefits: applications, hardship records, confidential requests, exams
+"""Benefits: applications and evidence, hardship records, confidential requests, exams
 
 Revision ID: 0005
 Revises: 0004
@@ -132,9 +132,35 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_hardship_records")),
         sa.UniqueConstraint("staff_id", name=op.f("uq_hardship_records_staff_id")),
     )
+    op.create_table(
+        "evidence_files",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("application_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("mime_type", sa.String(length=100), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["application_id"],
+            ["benefit_applications.id"],
+            name=op.f("fk_evidence_files_application_id_benefit_applications"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_files")),
+    )
+    with op.batch_alter_table("evidence_files", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_evidence_files_application_id"), ["application_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evidence_files", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_evidence_files_application_id"))
+
+    op.drop_table("evidence_files")
     op.drop_table("hardship_records")
     with op.batch_alter_table("exam_appointments", schema=None) as batch_op:
         batch_op.drop_index("ix_exam_appointments_day")
