@@ -6,10 +6,10 @@ import asyncio
 import csv
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -21,6 +21,21 @@ from storage.demo import DEMO_ROSTER, load_demo
 from storage.store import Actor, Store
 
 PROGRESS_THRESHOLD = 200  # rows; shorter files import without a bar
+T = TypeVar("T")
+
+
+def in_store(state: Any, work: Callable[[Store], Awaitable[T]], actor: Actor | None = None) -> T:
+    """Run `work` in one unit of work on the configured database, from a CLI command."""
+
+    async def go() -> T:
+        database = Database(state.settings.database_url)
+        try:
+            async with database.session() as session:
+                return await work(Store(session, actor or Actor(None, "cli")))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(go())
 
 
 async def _actor_for(store: Store, by: str | None) -> Actor:
@@ -81,17 +96,9 @@ def register(
 
         prepare(state)
 
-        async def go() -> dict[str, Any] | None:
-            database = Database(state.settings.database_url)
-            try:
-                async with database.session() as session:
-                    return await privacy.export(
-                        Store(session, Actor(None, "cli", "privacy")), staff_no
-                    )
-            finally:
-                await database.dispose()
-
-        data = asyncio.run(go())
+        data = in_store(
+            state, lambda store: privacy.export(store, staff_no), Actor(None, "cli", "privacy")
+        )
         if data is None:
             raise click.ClickException(state.t("cli.privacy.unknown", staff_no=staff_no))
         target = out or Path(f"privacy-{staff_no}.json")
@@ -131,15 +138,7 @@ def register(
         prepare(state)
         rows = _exam_table(state, file)
 
-        async def go() -> exams.ScheduleReport:
-            database = Database(state.settings.database_url)
-            try:
-                async with database.session() as session:
-                    return await exams.import_schedule(Store(session, Actor(None, "cli")), rows)
-            finally:
-                await database.dispose()
-
-        report = asyncio.run(go())
+        report = in_store(state, lambda store: exams.import_schedule(store, rows))
         click.echo(
             state.t(
                 "cli.exams.done",
@@ -167,17 +166,8 @@ def register(
         rows, _ = read_table(file, exams.header, ("staff_no",))
         staff_nos = [values["staff_no"] for _, values in rows if values.get("staff_no")]
 
-        async def go() -> int:
-            database = Database(state.settings.database_url)
-            try:
-                async with database.session() as session:
-                    return await exams.mark_done(
-                        Store(session, Actor(None, "cli")), staff_nos, year
-                    )
-            finally:
-                await database.dispose()
-
-        click.echo(state.t("cli.exams.marked", count=asyncio.run(go()), year=year))
+        marked = in_store(state, lambda store: exams.mark_done(store, staff_nos, year))
+        click.echo(state.t("cli.exams.marked", count=marked, year=year))
 
     @main.command()
     @pass_state
@@ -185,15 +175,7 @@ def register(
         """Load the demo roster (idempotent); its staff numbers are in the README."""
         prepare(state)
 
-        async def go() -> roster.ImportReport:
-            database = Database(state.settings.database_url)
-            try:
-                async with database.session() as session:
-                    return await load_demo(Store(session, Actor(None, "cli", "demo")))
-            finally:
-                await database.dispose()
-
-        report = asyncio.run(go())
+        report = in_store(state, load_demo, Actor(None, "cli", "demo"))
         click.echo(
             state.t(
                 "cli.demo.done",

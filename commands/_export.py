@@ -155,24 +155,19 @@ def register(
         """The year's benefits ledger: one row per application, and (xlsx) the totals per
         item and sub-union. The file holds personal data: keep it as such."""
         from commands._benefits import policy
+        from commands._cli import in_store
         from storage.benefits import ledger
 
         prepare(state)
 
-        async def go() -> list[dict[str, Any]]:
-            database = Database(state.settings.database_url)
-            try:
-                async with database.session() as session:
-                    store = Store(session, Actor(None, "cli", "export"))
-                    found = await ledger.rows(store, policy(state.settings).pack, year)
-                    await audit.record(
-                        store, "benefit.export", "benefits", year, format=fmt, rows=len(found)
-                    )
-                    return found
-            finally:
-                await database.dispose()
+        async def ledger_rows(store: Store) -> list[dict[str, Any]]:
+            found = await ledger.rows(store, policy(state.settings).pack, year)
+            await audit.record(
+                store, "benefit.export", "benefits", year, format=fmt, rows=len(found)
+            )
+            return found
 
-        found = asyncio.run(go())
+        found = in_store(state, ledger_rows, Actor(None, "cli", "export"))
         target = out or Path(f"benefits-{year}.{fmt}")
         sheets: list[Sheet] = [
             ("ledger", ledger.COLUMNS, found),

@@ -239,35 +239,44 @@ async def approve(
 async def send_back(
     store: Store, pack: Pack, reviewer: Reviewer, application_id: int, note: str
 ) -> BenefitApplication:
-    """Return for more evidence, with a note the applicant can act on. Refuses as `approve`
-    does."""
-    application, _, now_level = await _acting(store, pack, reviewer, application_id)
-    now = utcnow()
-    application.status, application.stage, application.note = RETURNED, 0, note
-    application.history = [
-        *application.history,
-        _step(now, reviewer.staff_id, "return", level=now_level, note=note),
-    ]
-    application.updated_at = now
-    await audit.record(store, "benefit.return", "benefit_application", application.id)
-    await _tell_applicant(store, pack, application, "returned", note=note)
-    return application
+    """Return for more evidence, with a note the applicant can act on; review starts again
+    from the first level when they resubmit. Refuses as `approve` does."""
+    return await _decide_with_note(
+        store, pack, reviewer, application_id, note, status=RETURNED, action="return"
+    )
 
 
 async def reject(
     store: Store, pack: Pack, reviewer: Reviewer, application_id: int, reason: str
 ) -> BenefitApplication:
     """Reject with a reason. Refuses as `approve` does."""
+    return await _decide_with_note(
+        store, pack, reviewer, application_id, reason, status=REJECTED, action="reject"
+    )
+
+
+async def _decide_with_note(
+    store: Store,
+    pack: Pack,
+    reviewer: Reviewer,
+    application_id: int,
+    note: str,
+    *,
+    status: str,
+    action: str,
+) -> BenefitApplication:
     application, _, now_level = await _acting(store, pack, reviewer, application_id)
     now = utcnow()
-    application.status, application.note = REJECTED, reason
+    application.status, application.note = status, note
+    if status == RETURNED:
+        application.stage = 0
     application.history = [
         *application.history,
-        _step(now, reviewer.staff_id, "reject", level=now_level, note=reason),
+        _step(now, reviewer.staff_id, action, level=now_level, note=note),
     ]
     application.updated_at = now
-    await audit.record(store, "benefit.reject", "benefit_application", application.id)
-    await _tell_applicant(store, pack, application, "rejected", note=reason)
+    await audit.record(store, f"benefit.{action}", "benefit_application", application.id)
+    await _tell_applicant(store, pack, application, status, note=note)
     return application
 
 
