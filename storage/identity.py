@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import aliased
 
 from storage import audit, outbox
@@ -132,22 +132,21 @@ async def lookup(store: Store, platform: str, platform_user_id: str) -> StaffVie
     return view_from_rows(list(result), with_form=True)
 
 
-async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
+async def _staff_where(store: Store, condition: ColumnElement[bool]) -> StaffView | None:
     result = await store.session.execute(
         select(*_STAFF_COLUMNS, StaffRole.role, StaffRole.scope)
         .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
-        .where(Staff.staff_no == staff_no)
+        .where(condition)
     )
     return view_from_rows(list(result), with_form=False)
+
+
+async def staff_by_no(store: Store, staff_no: str) -> StaffView | None:
+    return await _staff_where(store, Staff.staff_no == staff_no)
 
 
 async def staff_by_id(store: Store, staff_id: int) -> StaffView | None:
-    result = await store.session.execute(
-        select(*_STAFF_COLUMNS, StaffRole.role, StaffRole.scope)
-        .outerjoin(StaffRole, StaffRole.staff_id == Staff.id)
-        .where(Staff.id == staff_id)
-    )
-    return view_from_rows(list(result), with_form=False)
+    return await _staff_where(store, Staff.id == staff_id)
 
 
 async def staff_ids_by_no(store: Store, staff_nos: list[str]) -> dict[str, int]:
