@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 from typing import TypeAlias
 
 from bot.context import Context
@@ -13,6 +14,7 @@ from bot.forms import FormState
 from bot.permissions import Principal, Role
 from bot.timefmt import zone
 from storage import identity, identity_fast_path
+from storage.clock import utcnow
 from storage.db import Database
 from storage.identity import StaffView
 from storage.store import Actor, Store
@@ -36,6 +38,11 @@ def principal_for(view: StaffView) -> Principal:
         timezone=tz,
         profile={"staff": view},
     )
+
+
+def today(ctx: Ctx) -> date:
+    """Today in the caller's zone: what every date rule (due dates, claim windows) uses."""
+    return utcnow().astimezone(ctx.tz).date()
 
 
 def staff_of(ctx: Ctx) -> StaffView:

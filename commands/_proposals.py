@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from bot.replies import Reply
-from commands._backend import Ctx
-from storage.clock import utcnow
+from commands._backend import Ctx, today
 from storage.models import Proposal
 from storage.proposals import queries
 from storage.proposals.queries import Viewer
@@ -18,10 +15,6 @@ OVERSEERS = ("committee", "officer")
 def rules(ctx: Ctx) -> ProposalRules:
     """The deployment's proposal rules (checked at start-up, so they parse here)."""
     return ProposalRules.of(ctx.settings.env)
-
-
-def today(ctx: Ctx) -> date:
-    return utcnow().astimezone(ctx.tz).date()
 
 
 def viewer(ctx: Ctx) -> Viewer:

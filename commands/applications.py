@@ -8,9 +8,8 @@ from bot.args import Arg, integer, parse_date, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Attachment, Choice, Reply
-from commands._backend import Ctx
+from commands._backend import Ctx, today
 from commands._benefits import file_store, money, name, pack, reviewer, status
-from commands._proposals import today
 from commands.benefits import line
 from storage.benefits import applications
 from storage.benefits.applications import PENDING

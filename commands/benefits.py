@@ -12,9 +12,8 @@ from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
-from commands._backend import Ctx, staff_of
+from commands._backend import Ctx, staff_of, today
 from commands._benefits import money, name, pack, policy, status
-from commands._proposals import today
 from commands.exams import exam_line
 from storage.benefits import applications, exams
 from storage.benefits.applications import GRANTED, person_of

@@ -6,8 +6,7 @@ from bot.args import Arg, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Reply
-from commands._backend import Ctx, staff_of
-from commands._proposals import today
+from commands._backend import Ctx, staff_of, today
 from storage.benefits import exams
 from storage.errors import BenefitError
 from storage.models import ExamAppointment

@@ -7,7 +7,7 @@ from bot.args import Arg, Option, choice, integer, parse_date, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
-from commands._backend import Ctx, staff_of
+from commands._backend import Ctx, staff_of, today
 from commands._benefits import money, reviewer
 from storage.benefits import confidential
 from storage.benefits.confidential import CATEGORIES, MEDIATION, MEMBERSHIP, HardshipEntry
@@ -108,6 +108,7 @@ async def add(ctx: Ctx) -> Reply:
         causes=ctx.args["causes"] or "",
         support=ctx.args["support"] or "",
         next_review=ctx.args["review"],
+        today=today(ctx),
     )
     return Reply(text=ctx.t("hardship.registered", id=record.id, staff_no=ctx.args["staff_no"]))
 

@@ -11,14 +11,13 @@ from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Choice, Reply
-from commands._backend import Ctx, staff_of
+from commands._backend import Ctx, staff_of, today
 from commands._proposals import (
     OVERSEERS,
     line,
     listing,
     rules,
     status_label,
-    today,
     viewer,
     visible,
 )

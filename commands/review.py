@@ -9,8 +9,8 @@ from bot.errors import UserError
 from bot.permissions import require, roles
 from bot.registry import Area
 from bot.replies import Reply
-from commands._backend import Ctx
-from commands._proposals import OVERSEERS, rules, today
+from commands._backend import Ctx, today
+from commands._proposals import OVERSEERS, rules
 from storage.outbox import Button
 from storage.proposals import notify, queries, service, state
 

@@ -7,8 +7,7 @@ from bot.errors import UserError
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Reply
-from commands._backend import Ctx
-from commands._proposals import today
+from commands._backend import Ctx, today
 from storage.proposals import congress
 
 area = Area("sessions")

@@ -237,3 +237,15 @@ def test_importing_the_exam_schedule_reports_bad_rows(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert "新增 1" in done.stdout
     assert "第 3 行" in done.stderr and "NOPE" in done.stderr and "第 4 行" in done.stderr
+
+
+async def test_an_officer_registers_a_file_reviewed_yearly_by_default(conversation: Chat) -> None:
+    saved = await conversation.say(
+        "O4101", "/hardship add T1001 意外致困 --household 3 --income 1500 --causes 车祸"
+    )
+    assert "已登记 T1001" in saved.text, saved.text
+    shown = await conversation.say("O4101", "/hardship show 3")
+    next_year = (utcnow() + timedelta(hours=8) + timedelta(days=365)).date().isoformat()
+    assert "意外致困" in shown.text and next_year in shown.text
+    refused = await conversation.say("O4101", "/hardship add T1002 低保")
+    assert refused.error and "不属于你负责的分工会" in refused.text

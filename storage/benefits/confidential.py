@@ -10,7 +10,7 @@ the audit log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import Select, case, select, update
 
@@ -95,9 +95,11 @@ async def register(
     causes: str,
     support: str,
     next_review: date | None,
+    today: date,
 ) -> HardshipRecord:
-    """An officer records or updates a person's file. Refuses an unknown staff number, a
-    person outside the officer's sub-union, and a category the register does not use."""
+    """An officer records or updates a person's file (next review: the date given, else a
+    year on). Refuses an unknown staff number, a person outside the officer's sub-union, and
+    a category the register does not use."""
     if category not in CATEGORIES:
         raise BenefitError("benefits.error.hardship_category")
     person = await staff_by_no(store, staff_no)
@@ -117,7 +119,8 @@ async def register(
     record.income_per_head = income_per_head
     record.causes = causes
     record.support = support
-    record.next_review = next_review
+    # Reviewed yearly unless the officer chose a date (and whenever circumstances change).
+    record.next_review = next_review or (today + timedelta(days=365))
     record.status = "open"
     record.updated_at = now
     await store.session.flush()
