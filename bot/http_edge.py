@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,9 @@ async def read_body(request: web.Request, limit: int) -> bytes:
                 chunks.append(chunk)
     except TimeoutError:
         raise Refused(408, f"body not received within {timeout:g} s") from None
-    except HttpProcessingError as exc:  # a malformed chunked body
-        reason = (str(exc.message).splitlines() or ["?"])[0][:200]
+    except (HttpProcessingError, RequestPayloadError) as exc:  # a malformed chunked body
+        text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
+        reason = (str(text).splitlines() or ["?"])[0][:200]
         raise Refused(400, f"malformed body: {reason}") from None
     if declared is not None and size != declared:
         raise Refused(400, f"body of {size} bytes, {declared} declared")

@@ -267,3 +267,20 @@ async def test_after_all_that_the_bot_still_answers_and_logged_no_traceback(bot:
     assert bot.fake_telegram.sent(4242), "a stranger still gets the how-to-link answer"
     text = bot.log_text()
     assert "Traceback" not in text and " ERROR " not in text, text
+
+
+async def test_a_body_that_turns_bad_halfway_is_refused(bot: Bot) -> None:
+    mark = len(bot.log_text())
+    reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+    writer.write(request("/slack/events", "Transfer-Encoding: chunked\r\n", b"5\r\nhello\r\n"))
+    await writer.drain()
+    await asyncio.sleep(0.3)  # the handler is reading the body by now
+    writer.write(b"zz\r\nnot a chunk\r\n")
+    await writer.drain()
+    line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    # 400 where the parser says so at once, else the body timeout's 408: never a 500.
+    assert line.startswith((b"HTTP/1.1 400", b"HTTP/1.1 408")), line
+    await asyncio.sleep(0.05)
+    lines = new_lines(bot, mark)
+    assert len(lines) == 1 and " WARNING " in lines[0], lines
