@@ -9,11 +9,14 @@
     │                                     lacks: the reply names the roles needed and held
     ├── storage.errors.DomainError        a rule of the union's data refused: key + params,
     │   │                                 translated by `translate` below (registered once
-    │   │                                 with the dispatcher by the composition root)
+    │   │                                 with the dispatcher by the composition root); a
+    │   │                                 `Term` among its params is a word to translate
     │   ├── ProposalError                 a proposal rule
     │   │   └── InvalidTransition         the life cycle has no such step: the reply names
     │   │                                 the action, the state and what the state allows
     │   ├── MeetingError                  a meeting rule
+    │   ├── BenefitError                  a benefits rule (not eligible, too late, not
+    │   │                                 your review level, ...)
     │   └── LinkRefused                   a wrong, used, expired or throttled invite code
     ├── bot.args.Invalid (ValueError)     a value that does not parse: a form step asks
     │                                     again, an argument becomes an ArgumentError
@@ -21,6 +24,9 @@
     │   (ValueError)                      the import report, the other rows go in
     ├── bot.http_edge.Refused             a request the HTTP edge will not serve: its 4xx
     │                                     and one WARNING line, never a traceback
+    ├── storage.benefits.policy.PolicyError  a benefits pack that cannot be used: every
+    │   (ValueError)                      problem by item and field; start-up stops, and
+    │                                     /benefits reload keeps the pack in force
     └── RuntimeError
         ├── bot.adapter.AdapterConfigError    a platform configured but unusable:
         │   ├── SlackConfigError              `unionbot run` stops with the reason
