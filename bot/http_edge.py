@@ -138,12 +138,15 @@ class _EdgeProtocol(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         waiting = self._current_request is None and not self._messages
-        if waiting and self._header_timer is None and self.header_timeout > 0:
-            self._header_timer = self._loop.call_later(self.header_timeout, self._headers_late)
         super().data_received(data)
-        if self._messages and self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
+        if self._messages or not waiting:
+            if self._header_timer is not None:  # the headers are in: the timer is done
+                self._header_timer.cancel()
+                self._header_timer = None
+        elif self._header_timer is None and self.header_timeout > 0:
+            # Only a request whose headers are still incomplete gets a timer: a cancelled
+            # one would keep this connection (and its buffers) alive until it was due.
+            self._header_timer = self._loop.call_later(self.header_timeout, self._headers_late)
 
     def _headers_late(self) -> None:
         self._header_timer = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 
@@ -22,3 +24,15 @@ async def serve_edge(app: web.Application) -> tuple[web.AppRunner, str]:
 
     runner, site = await serve_behind_edge(app)
     return runner, f"http://127.0.0.1:{bound_port(site)}"
+
+
+async def wait_for_port(port: int) -> None:
+    """Wait until a server (a `unionbot run` started by a test) accepts on its port."""
+    for _ in range(600):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return
+        except OSError:
+            await asyncio.sleep(0.05)
+    raise RuntimeError("unionbot run did not start")

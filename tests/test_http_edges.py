@@ -22,6 +22,7 @@ from tests.drivers.slack import SIGNING_SECRET, slack_env
 from tests.drivers.telegram import telegram_env
 from tests.fake_slack import FakeSlack
 from tests.fake_telegram import FakeTelegram
+from tests.loopback import wait_for_port
 from tests.test_console_cli import UNIONBOT, free_port
 
 SECRET = "webhook-secret-123"
@@ -110,8 +111,9 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
             UNIONBOT, "--env-file", "/x", "--db", url, "run", env=env, stderr=sink
         )
     try:
-        for _ in range(300):
-            if "serving" in log.read_text() or process.returncode is not None:
+        await wait_for_port(port)
+        for _ in range(300):  # the serving line names the port: then every adapter is up
+            if f"127.0.0.1:{port}" in log.read_text() or process.returncode is not None:
                 break
             await asyncio.sleep(0.05)
         assert process.returncode is None, log.read_text()
