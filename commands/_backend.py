@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from bot.context import Context
 from bot.dispatcher import Identified
 from bot.events import Sender
 from bot.forms import FormState
+from bot.i18n import LANGUAGES
 from bot.permissions import Principal, Role
 from bot.timefmt import zone
 from storage import identity, identity_fast_path
@@ -43,6 +44,12 @@ def principal_for(view: StaffView) -> Principal:
 def today(ctx: Ctx) -> date:
     """Today in the caller's zone: what every date rule (due dates, claim windows) uses."""
     return utcnow().astimezone(ctx.tz).date()
+
+
+def in_every_language(ctx: Ctx, name: str, key: str) -> dict[str, Any]:
+    """A catalogue word for a notice's params, in every language (`name_zh`, `name_en`):
+    the notice shows each reader the one in theirs, not the sender's."""
+    return {f"{name}_{lang}": ctx.catalog.get(lang, key) for lang in LANGUAGES}
 
 
 def staff_of(ctx: Ctx) -> StaffView:

@@ -9,7 +9,7 @@ from bot.errors import UserError
 from bot.permissions import require, roles
 from bot.registry import Area
 from bot.replies import Reply
-from commands._backend import Ctx, today
+from commands._backend import Ctx, in_every_language, today
 from commands._proposals import OVERSEERS, rules
 from storage.outbox import Button
 from storage.proposals import notify, queries, service, state
@@ -72,7 +72,7 @@ async def review(ctx: Ctx) -> Reply:
         f"reviewed:{decision}",
         proposers,
         why="proposer",
-        decision=ctx.t(f"review.decision.{decision}"),
+        **in_every_language(ctx, "decision", f"review.decision.{decision}"),
         note=detail or "",
     )
     return Reply(text=text_)
@@ -154,7 +154,7 @@ async def reply(ctx: Ctx) -> Reply:
         occasion,
         [p.staff_id for p in queries.proposers(everyone)],
         why="proposer",
-        grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
+        **in_every_language(ctx, "grade", f"proposals.grade.{ctx.args['grade']}"),
         department=proposal.lead_department,
         rating_due=proposal.rating_due.isoformat() if proposal.rating_due else "—",
         buttons=notify.rating_buttons(proposal.id),
@@ -165,7 +165,7 @@ async def reply(ctx: Ctx) -> Reply:
         f"reply_seconder:{proposal.rounds}",
         [p.staff_id for p in queries.seconders(everyone)],
         why="seconder",
-        grade=ctx.t(f"proposals.grade.{ctx.args['grade']}"),
+        **in_every_language(ctx, "grade", f"proposals.grade.{ctx.args['grade']}"),
         department=proposal.lead_department,
     )
     return Reply(text=ctx.t("review.replied", id=proposal.id))

@@ -279,3 +279,22 @@ async def test_joint_filing_by_a_delegation(chat: ConsoleChat) -> None:
     assert "已提交" in await chat.say("D2001", f"/proposal submit {pid}")
     shown = await chat.say("C3001", f"/proposal show {pid}")
     assert "刘洋" in shown and "赵敏" in shown
+
+
+async def test_each_reader_sees_the_grade_in_their_own_language(chat: ConsoleChat) -> None:
+    """The handler writes in Chinese; a proposer who reads English gets the grade in English."""
+    await chat.say("O4001", '/session open "第五届第三次" --from 2026-01-01 --to 2099-12-31')
+    for line in ("/proposal new", "食堂", "理由", "办法", "3", "-"):
+        await chat.say("D2001", line)
+    await chat.say("D2001", "/proposal invite 1 D2002 D2003")
+    await chat.say("D2002", "/proposal second 1")
+    await chat.say("D2003", "/proposal second 1")
+    await chat.say("D2001", "/proposal submit 1")
+    await chat.say("C3001", "/review 1 accept")
+    await chat.say("O4001", "/assign 1 后勤管理处 --due 2099-01-01")
+    await chat.say("D2001", "/lang en")
+    await chat.inbox("D2001")
+    await chat.say("H5001", "/reply 1 B 已列入明年计划")
+    told = [n.text for n in await chat.inbox("D2001")]
+    assert any("B being solved or planned" in t for t in told), told
+    assert not any("正在解决" in t for t in told)
