@@ -19,13 +19,11 @@ from storage.benefits import applications, exams
 from storage.benefits.applications import GRANTED, person_of
 from storage.benefits.eligibility import check
 from storage.benefits.policy import Item, Pack, PolicyError
-from storage.errors import BenefitError
 from storage.models import BenefitApplication
 
 area = Area("benefits")
 EXAM = "exam"  # the item whose appointments come from the imported schedule
 
-APPLICATION_ID = Arg("id", integer(1), metavar="ID")
 FIELD_KINDS = {
     "event_date": (parse_date, "benefits.form.field_event_date", "benefits.form.hint_date"),
     "description": (text(2000), "benefits.form.field_description", None),
@@ -247,13 +245,8 @@ area.form(application_forms)
     private=True,
 )
 async def apply(ctx: Ctx) -> StartForm:
-    the_pack = pack(ctx)
-    item = applications.item_of(the_pack, ctx.args["item"])
-    if not item.apply:
-        raise BenefitError("benefits.error.not_applied_for", item=item.code)
-    granted = await _granted(ctx)
-    applications.refuse(
-        check(person_of(staff_of(ctx)), item, today(ctx), granted.get(item.code, [])), item
+    item = await applications.may_apply(
+        ctx.services, pack(ctx), staff_of(ctx), ctx.args["item"], today(ctx)
     )
     intro = Reply(
         text=ctx.t(

@@ -86,6 +86,18 @@ async def claimed_events(store: Store, staff_id: int, item: str) -> list[date]:
     return [d for d in rows if d is not None]
 
 
+async def may_apply(store: Store, pack: Pack, applicant: StaffView, code: str, on: date) -> Item:
+    """The item, if this person may apply for it on `on`. Refuses an unknown item, one that
+    is not applied for (the union arranges it), and a person not eligible, with the reason:
+    asked before a form opens, and again when it is submitted."""
+    item = item_of(pack, code)
+    if not item.apply:
+        raise BenefitError("benefits.error.not_applied_for", item=item.code)
+    granted = await granted_dates(store, applicant.id, item.code)
+    refuse(check(person_of(applicant), item, on, granted), item)
+    return item
+
+
 async def apply(
     store: Store,
     pack: Pack,
@@ -100,11 +112,7 @@ async def apply(
     """File an application. Refuses, before anything is saved: an item one does not apply
     for, a person not eligible (with the reason), a claim outside the item's window, and a
     second claim for the same event."""
-    item = item_of(pack, code)
-    if not item.apply:
-        raise BenefitError("benefits.error.not_applied_for", item=item.code)
-    granted = await granted_dates(store, applicant.id, item.code)
-    refuse(check(person_of(applicant), item, event_date or today, granted), item)
+    item = await may_apply(store, pack, applicant, code, event_date or today)
     refuse(claim_window(item, event_date, today), item)
     refuse(same_event(item, event_date, await claimed_events(store, applicant.id, item.code)), item)
     now = utcnow()
@@ -362,15 +370,16 @@ async def waiting_for(
     return found
 
 
-async def stale(store: Store, pack: Pack, now: datetime) -> list[BenefitApplication]:
-    """Pending applications untouched for the pack's reminder days."""
+async def stale(store: Store, pack: Pack, now: datetime) -> list[tuple[BenefitApplication, str]]:
+    """Pending applications untouched for the pack's reminder days, with the applicant's
+    sub-union."""
     cutoff = now - timedelta(days=pack.review_reminder_days)
-    rows = await store.session.scalars(
-        select(BenefitApplication).where(
-            BenefitApplication.status == PENDING, BenefitApplication.updated_at < cutoff
-        )
+    rows = await store.session.execute(
+        select(BenefitApplication, Staff.sub_union)
+        .join(Staff, Staff.id == BenefitApplication.staff_id)
+        .where(BenefitApplication.status == PENDING, BenefitApplication.updated_at < cutoff)
     )
-    return list(rows)
+    return [(application, sub_union or "") for application, sub_union in rows]
 
 
 # ---------------------------------------------------------------- evidence
@@ -496,14 +505,26 @@ async def officers(store: Store, sub_union: str | None) -> list[int]:
 
 
 async def reviewers_now(
-    store: Store, pack: Pack, application: BenefitApplication, sub_union: str
+    store: Store,
+    pack: Pack,
+    application: BenefitApplication,
+    sub_union: str,
+    known: dict[str | None, list[int]] | None = None,
 ) -> list[int]:
-    """Who must act on the application now (school officers when a sub-union has none)."""
+    """Who must act on the application now (school officers when a sub-union has none).
+    `known` keeps the officers already looked up, for a loop over many applications."""
+    cache = known if known is not None else {}
+
+    async def of(scope: str | None) -> list[int]:
+        if scope not in cache:
+            cache[scope] = await officers(store, scope)
+        return cache[scope]
+
     if level(pack, application) == "sub_union" and sub_union:
-        found = await officers(store, sub_union)
+        found = await of(sub_union)
         if found:
             return found
-    return await officers(store, None)
+    return await of(None)
 
 
 def notice_params(pack: Pack, application: BenefitApplication, **extra: Any) -> dict[str, Any]:

@@ -163,13 +163,14 @@ async def show(store: Store, reader: Reviewer, record_id: int) -> HardshipEntry:
     return HardshipEntry(record, staff_no, name, sub_union)
 
 
-async def due_for_review(store: Store, today: date) -> list[HardshipRecord]:
-    rows = await store.session.scalars(
-        select(HardshipRecord).where(
-            HardshipRecord.status == "open", HardshipRecord.next_review <= today
-        )
+async def due_for_review(store: Store, today: date) -> list[tuple[HardshipRecord, str]]:
+    """Open records whose review date has come, with the person's sub-union."""
+    rows = await store.session.execute(
+        select(HardshipRecord, Staff.sub_union)
+        .join(Staff, Staff.id == HardshipRecord.staff_id)
+        .where(HardshipRecord.status == "open", HardshipRecord.next_review <= today)
     )
-    return list(rows)
+    return [(record, sub_union or "") for record, sub_union in rows]
 
 
 # ---------------------------------------------------------------- mediation and membership

@@ -7,14 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import select
-
 from storage import outbox
 from storage.benefits import applications, exams
 from storage.benefits.confidential import due_for_review
 from storage.benefits.policy import PolicyHolder
 from storage.files import FileStore
-from storage.models import Staff
 from storage.outbox import Button
 from storage.store import Store
 
@@ -37,12 +34,10 @@ async def due(store: Store, clock: BenefitsClock, now: datetime, tz: tzinfo) -> 
     await applications.purge_evidence(store, clock.files, now, clock.retention_years)
     told = await exams.due_reminders(store, now, tz)
     every = pack.review_reminder_days
-    for application in await applications.stale(store, pack, now):
-        sub_union = await store.session.scalar(
-            select(Staff.sub_union).where(Staff.id == application.staff_id)
-        )
+    known: dict[str | None, list[int]] = {}  # officers by sub-union, looked up once a tick
+    for application, sub_union in await applications.stale(store, pack, now):
         waited = (now - application.updated_at).days
-        reviewers = await applications.reviewers_now(store, pack, application, sub_union or "")
+        reviewers = await applications.reviewers_now(store, pack, application, sub_union, known)
         await outbox.tell_each(
             store,
             reviewers,
@@ -56,13 +51,12 @@ async def due(store: Store, clock: BenefitsClock, now: datetime, tz: tzinfo) -> 
         )
         told += len(reviewers)
     today = now.astimezone(tz).date()
-    for record in await due_for_review(store, today):
-        sub_union = await store.session.scalar(
-            select(Staff.sub_union).where(Staff.id == record.staff_id)
-        )
-        officers = (await applications.officers(store, sub_union) if sub_union else []) or (
-            await applications.officers(store, None)
-        )
+    for record, sub_union in await due_for_review(store, today):
+        if sub_union not in known:
+            known[sub_union] = await applications.officers(store, sub_union or None)
+        if None not in known:
+            known[None] = await applications.officers(store, None)
+        officers = known[sub_union] or known[None]
         assert record.next_review is not None
         await outbox.tell_each(
             store,

@@ -172,10 +172,12 @@ class SlackAdapter(Adapter):
 
         @app.middleware
         async def once(body: dict[str, Any], next: Any) -> BoltResponse | None:
-            key = body.get("event_id") or body.get("trigger_id")
-            if key and not await self.store.first_time(PLATFORM, str(key)):
+            keys = _once_keys(body)
+            if keys and not await self.store.first_time(PLATFORM, *keys):
                 log.info(
-                    "Slack %s seen before (retry %s); skipped", key, body.get("retry_attempt", "-")
+                    "Slack %s seen before (retry %s); skipped",
+                    keys[0],
+                    body.get("retry_attempt", "-"),
                 )
                 return BoltResponse(status=200, body="")
             return await next()  # type: ignore[no-any-return]
@@ -255,14 +257,6 @@ class SlackAdapter(Adapter):
     async def _chat(self, event: dict[str, Any], group: bool) -> None:
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if not user:
-            return
-        # Slack may deliver one message under a new event_id (a retry after a timeout, or
-        # an edit of delivery on its side): the message itself is handled once.
-        keys = [f"msg:{channel}:{event.get('ts')}"]
-        if event.get("client_msg_id"):
-            keys.append(f"cmid:{event['client_msg_id']}")
-        if not await self.store.first_time(PLATFORM, *keys):
-            log.info("Slack message %s seen before under another event id; skipped", keys[0])
             return
         raw = str(event.get("text") or "")
         text = typed_text(MENTION.sub("", raw, count=1) if group else raw)
@@ -439,6 +433,26 @@ class SlackAdapter(Adapter):
         except (TimeoutError, OSError) as exc:
             return SendResult.retry(30, f"network: {exc}")
         return SendResult.sent(str(sent.get("ts")))
+
+
+def _once_keys(body: dict[str, Any]) -> list[str]:
+    """Every id under which this request's event may come again, checked in one insert.
+
+    Slack may deliver one message under a new event_id (a retry after a timeout, or a
+    redelivery on its side): a message is also known by (channel, ts) and client_msg_id.
+    The event type is part of those keys, since one typed mention arrives both as a channel
+    `message` (ignored) and as an `app_mention` with the same ts and client_msg_id.
+    """
+    first = body.get("event_id") or body.get("trigger_id")
+    keys = [str(first)] if first else []
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and event.get("type") in ("message", "app_mention"):
+        kind = event["type"]
+        if event.get("ts"):
+            keys.append(f"msg:{kind}:{event.get('channel')}:{event['ts']}")
+        if event.get("client_msg_id"):
+            keys.append(f"cmid:{kind}:{event['client_msg_id']}")
+    return keys
 
 
 class _Work:
