@@ -28,6 +28,8 @@ from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
 from commands._backend import StoreBackend
 from commands._benefits import clock as benefits_clock
+from commands._charts import maker as chart_maker
+from commands._digests import clock as digest_clock
 from commands.errors import translate
 from schedules.deliverer import Deliverer, Send
 from schedules.ratelimit import RateLimiter
@@ -36,6 +38,7 @@ from storage import events, identity, leases, linking, migrate
 from storage.clock import utcnow
 from storage.db import Database
 from storage.demo import load_demo
+from storage.digests.service import CHART
 from storage.errors import DomainError
 from storage.models import Staff
 from storage.store import Actor, Store
@@ -186,6 +189,7 @@ def make_deliverer(app: App, senders: dict[str, Send], *, quiet_hours: bool = Tr
         default_timezone=app.settings.tz,
         quiet_hours=app.settings.quiet_hours if quiet_hours else "00:00-00:00",
         limiter=RateLimiter(app.settings.env),
+        attachments={CHART: chart_maker(app.database, app.catalog)},
     )
 
 
@@ -279,7 +283,13 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         scheduler.add_job(
             tracked(tick),
             "interval",
-            args=[app.database, app.settings.tz, None, benefits_clock(app.settings)],
+            args=[
+                app.database,
+                app.settings.tz,
+                None,
+                benefits_clock(app.settings),
+                digest_clock(app.settings),
+            ],
             seconds=30,
             id="tick",
             max_instances=1,

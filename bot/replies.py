@@ -23,6 +23,17 @@ class Attachment:
     filename: str
     content: bytes
     mime_type: str = "application/octet-stream"
+    # A picture to look at (a chart), not a file to keep: platforms that tell the two
+    # apart show it inline (Telegram's sendPhoto, which also recompresses).
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of lines (a digest's "overdue proposals", a help topic)."""
+
+    title: str
+    items: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -31,6 +42,7 @@ class Reply:
     title: str | None = None
     fields: list[tuple[str, str]] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
     choices: list[Choice] = field(default_factory=list)
     footer: str | None = None
     attachment: Attachment | None = None

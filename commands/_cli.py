@@ -47,6 +47,46 @@ async def _actor_for(store: Store, by: str | None) -> Actor:
     return Actor(view.id, "cli", view.staff_no)
 
 
+def _cli_actor() -> Actor:
+    return Actor(None, "cli", os.environ.get("USER", "cli"))
+
+
+async def _preview_text(
+    state: Any, store: Store, staff_no: str, language: str | None
+) -> str | None:
+    """A person's digest preview as plain text, in their language (or `language`)."""
+    from bot.app import build_catalog
+    from bot.notices import render_notice
+    from commands._benefits import policy
+    from storage.clock import utcnow
+    from storage.digests import readers, service
+
+    view = await identity.staff_by_no(store, staff_no)
+    found = await readers.readers(store, [view.id]) if view is not None else []
+    if not found:
+        return None
+    reader = found[0]
+    settings = state.settings
+    lang = language or reader.language or settings.language
+    tz = reader.zone(settings.tz)
+    digest = await service.preview(store, reader, utcnow(), settings.tz, policy(settings).pack)
+    catalog = build_catalog()
+    if digest.empty and digest.first:
+        return catalog.get(lang, "digests.preview_empty_first")
+    if digest.empty:
+        since = format_datetime(digest.window.start, tz, lang)
+        return catalog.get(lang, "digests.preview_empty", since=since)
+    return render_notice(
+        catalog,
+        lang,
+        service.message_key(digest),
+        service.why_key(reader),
+        service.message_params(digest, weekly=False),
+        tz,
+        sections=digest.sections,
+    ).plain()
+
+
 def register(
     main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
 ) -> None:
@@ -168,6 +208,43 @@ def register(
 
         marked = in_store(state, lambda store: exams.mark_done(store, staff_nos, year))
         click.echo(state.t("cli.exams.marked", count=marked, year=year))
+
+    @main.group("digest")
+    def digest_group() -> None:
+        """Officers' digests: preview one, or queue what is due now."""
+
+    @digest_group.command("preview")
+    @click.argument("staff_no")
+    @click.option("--lang", "language", type=click.Choice(["zh", "en"]), help="Print in this.")
+    @pass_state
+    def digest_preview(state: Any, staff_no: str, language: str | None) -> None:
+        """Print STAFF_NO's digest as it would be if it came now (its window does not move)."""
+        prepare(state)
+        text = in_store(
+            state, lambda store: _preview_text(state, store, staff_no, language), _cli_actor()
+        )
+        if text is None:
+            raise click.ClickException(state.t("cli.digest.no_digest", staff_no=staff_no))
+        click.echo(text)
+
+    @digest_group.command("run")
+    @pass_state
+    def digest_run(state: Any) -> None:
+        """Queue every digest and alert that is due (the running bot's clock does this every
+        30 seconds); the running bot sends what is queued."""
+        from commands._digests import clock
+        from storage.clock import utcnow
+        from storage.digests import service
+
+        prepare(state)
+        done = in_store(
+            state,
+            lambda store: service.tick(store, clock(state.settings), utcnow(), state.settings.tz),
+            _cli_actor(),
+        )
+        click.echo(
+            state.t("cli.digest.ran", digests=done["digests"], alerts=done["overdue_alerts"])
+        )
 
     @main.command()
     @pass_state

@@ -10,8 +10,9 @@ from bot.errors import UserError
 from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, roles
 from bot.registry import Area
-from bot.replies import Choice, Reply
+from bot.replies import Choice, Reply, Section
 from commands._backend import Ctx, staff_of, today
+from commands._charts import proposal_chart
 from commands._proposals import (
     OVERSEERS,
     line,
@@ -21,7 +22,7 @@ from commands._proposals import (
     viewer,
     visible,
 )
-from storage.models import Proposal
+from storage.models import CongressSession, Proposal
 from storage.outbox import Button
 from storage.proposals import congress, notify, queries, service, statistics
 from storage.proposals.queries import Scope
@@ -495,20 +496,23 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-@area.command(
-    "proposal stats",
-    aliases=["提案 统计"],
-    args=[Arg("session", text(100), required=False, rest=True, metavar="SESSION")],
-)
-async def stats(ctx: Ctx) -> Reply:
+SESSION_ARG = Arg("session", text(100), required=False, rest=True, metavar="SESSION")
+
+
+async def _session_named(ctx: Ctx) -> CongressSession | None:
+    """The session the caller named, or the current one. Refuses an unknown name."""
     name = ctx.args["session"]
-    session = (
-        await congress.session_by_name(ctx.services, name)
-        if name
-        else await congress.current_session(ctx.services)
-    )
-    if name and session is None:
+    if not name:
+        return await congress.current_session(ctx.services)
+    session = await congress.session_by_name(ctx.services, name)
+    if session is None:
         raise UserError("proposals.error.no_session", name=name)
+    return session
+
+
+@area.command("proposal stats", aliases=["提案 统计"], args=[SESSION_ARG])
+async def stats(ctx: Ctx) -> Reply:
+    session = await _session_named(ctx)
     figures = await statistics.stats(
         ctx.services, session.id if session else None, today(ctx), ctx.tz
     )
@@ -518,19 +522,63 @@ async def stats(ctx: Ctx) -> Reply:
         (ctx.t("proposals.stats.on_time"), percent(figures.on_time_rate)),
         (ctx.t("proposals.stats.satisfaction"), percent(figures.satisfaction_rate)),
     ]
-    items = [ctx.t("proposals.stats.by_status")]
-    items += [
-        f"    {ctx.t(f'proposals.status.{k}')}: {v}" for k, v in sorted(figures.by_status.items())
+    status = [
+        f"{ctx.t(f'proposals.status.{k}')}: {v}" for k, v in sorted(figures.by_status.items())
     ]
-    items.append(ctx.t("proposals.stats.by_category"))
-    items += [
-        f"    {ctx.t(f'proposals.category.{k}')}: {v}"
-        for k, v in sorted(figures.by_category.items())
+    category = [
+        f"{ctx.t(f'proposals.category.{k}')}: {v}" for k, v in sorted(figures.by_category.items())
+    ]
+    sections = [
+        Section(ctx.t("proposals.stats.by_status"), status),
+        Section(ctx.t("proposals.stats.by_category"), category),
     ]
     if figures.by_department:
-        items.append(ctx.t("proposals.stats.by_department"))
-        items += [f"    {k}: {v}" for k, v in sorted(figures.by_department.items())]
+        departments = [
+            ctx.t(
+                "proposals.stats.department_line",
+                department=department,
+                count=figures.by_department[department],
+                statuses=ctx.join(
+                    [
+                        f"{ctx.t(f'proposals.status.{k}')} {v}"
+                        for k, v in sorted(figures.by_department_status[department].items())
+                    ]
+                ),
+            )
+            for department in sorted(figures.by_department)
+        ]
+        sections.append(Section(ctx.t("proposals.stats.by_department"), departments))
+    if figures.by_month:
+        months = [
+            ctx.t(
+                "proposals.stats.month_line",
+                month=month,
+                on_time=m.replied_on_time,
+                replied=m.replied,
+                on_time_rate=percent(m.on_time_rate),
+                satisfied=m.satisfied,
+                rated=m.rated,
+                satisfaction_rate=percent(m.satisfaction_rate),
+            )
+            for month, m in figures.by_month.items()
+        ]
+        sections.append(Section(ctx.t("proposals.stats.by_month"), months))
     title = ctx.t(
         "proposals.stats.title", session=session.name if session else ctx.t("proposals.all")
     )
-    return Reply(title=title, fields=fields, items=items)
+    chart = Choice(
+        ctx.t("proposals.button.chart"),
+        "/proposal chart" + (f" {session.name}" if ctx.args["session"] and session else ""),
+    )
+    return Reply(title=title, fields=fields, sections=sections, choices=[chart])
+
+
+@area.command("proposal chart", aliases=["提案 图表"], args=[SESSION_ARG])
+async def chart(ctx: Ctx) -> Reply:
+    """The figures of /proposal stats as a picture (the weekly digest carries it too)."""
+    session = await _session_named(ctx)
+    picture = await proposal_chart(ctx.services, ctx.catalog, ctx.lang, ctx.tz, today(ctx), session)
+    name = session.name if session else ctx.t("proposals.all")
+    if picture is None:
+        return Reply(text=ctx.t("proposals.chart.nothing", session=name))
+    return Reply(text=ctx.t("proposals.chart.caption", session=name), attachment=picture)

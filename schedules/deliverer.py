@@ -20,7 +20,7 @@ from datetime import timedelta, tzinfo
 
 from bot.delivery import Recipient, SendResult, SendStatus
 from bot.i18n import Catalog
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 from bot.timefmt import zone
 from schedules.notifications import render_notification
 from schedules.quiet import parse_window, quiet_until
@@ -33,6 +33,9 @@ from storage.store import SYSTEM, Store
 log = logging.getLogger(__name__)
 
 Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
+# Makes a file a message carries when it is sent (a weekly digest's chart), for a
+# reader's language and zone; None when there is nothing to draw.
+MakeAttachment = Callable[[str, tzinfo], Awaitable[Attachment | None]]
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 LATE_AFTER = timedelta(minutes=1)  # sent later than this after its time: marked late
@@ -56,6 +59,7 @@ class Deliverer:
         quiet_hours: str = "22:00-07:30",
         limiter: RateLimiter | None = None,
         lease: timedelta = LEASE,
+        attachments: Mapping[str, MakeAttachment] | None = None,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -65,6 +69,7 @@ class Deliverer:
         self.quiet = parse_window(quiet_hours)
         self.limiter = limiter or RateLimiter()
         self.lease = lease
+        self.attachments = dict(attachments or {})
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -157,9 +162,16 @@ class Deliverer:
 
     async def _send(self, job: outbox.DeliveryJob) -> SendResult:
         lang = job.language or self.default_language
+        tz = self._zone(job.timezone)
         reply = render_notification(
-            self.catalog, lang, job.message_key, job.why_key, job.params, self._zone(job.timezone)
+            self.catalog, lang, job.message_key, job.why_key, job.params, tz
         )
+        make = self.attachments.get(str(job.params.get(outbox.ATTACHMENT_PARAM) or ""))
+        if make is not None:
+            try:
+                reply.attachment = await make(lang, tz)
+            except Exception:  # the message still goes, without its picture
+                log.exception("delivery %s: its attachment could not be made", job.delivery_id)
         recipient = Recipient(job.platform, job.platform_user_id, job.address)
         await self.limiter.wait(job.platform, job.address or job.platform_user_id)
         try:

@@ -1,17 +1,15 @@
-"""Turning a queued message into a reply in the recipient's language, with why they get it."""
+"""Turning a queued message into a reply: its stored buttons and sections decoded, then
+`bot.notices.render_notice`, the renderer every notice goes through."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from typing import Any
 
 from bot.i18n import Catalog
-from bot.replies import Choice, Reply
-from bot.timefmt import format_datetime
-from storage.outbox import buttons_of
-
-# ISO moments in params, shown in the recipient's zone and language under these names.
-MOMENTS = {"_at": "when", "_old_at": "old_when"}
+from bot.notices import render_notice
+from bot.replies import Reply
+from storage.outbox import buttons_of, sections_of
 
 
 def render_notification(
@@ -22,21 +20,13 @@ def render_notification(
     params: dict[str, Any],
     tz: tzinfo = UTC,
 ) -> Reply:
-    values = {k: v for k, v in params.items() if not k.startswith("_")}
-    # A value given per language (item_zh, item_en: names that live outside the
-    # catalogue) is shown in the reader's as `item`.
-    suffix = f"_{lang}"
-    values |= {k.removesuffix(suffix): v for k, v in values.items() if k.endswith(suffix)}
-    for param, name in MOMENTS.items():
-        if param in params:
-            values[name] = format_datetime(datetime.fromisoformat(params[param]), tz, lang)
-    choices = [
-        Choice(label=catalog.get(lang, button.label_key), command=button.command)
-        for button in buttons_of(params)
-    ]
-    return Reply(
-        text=catalog.get(lang, message_key, **values),
-        choices=choices,
-        footer=catalog.get(lang, why_key, **values),
-        private=True,
+    return render_notice(
+        catalog,
+        lang,
+        message_key,
+        why_key,
+        params,
+        tz,
+        buttons=buttons_of(params),
+        sections=sections_of(params),
     )

@@ -19,6 +19,8 @@ from storage.benefits import reminders as benefit_reminders
 from storage.benefits.reminders import BenefitsClock
 from storage.clock import utcnow
 from storage.db import Database
+from storage.digests import service as digests_service
+from storage.digests.service import DigestClock
 from storage.meetings import service as meetings
 from storage.proposals import reminders as proposal_reminders
 from storage.proposals import service as proposals
@@ -44,6 +46,7 @@ async def tick(
     tz: tzinfo,
     now: datetime | None = None,
     benefits: BenefitsClock | None = None,
+    digests: DigestClock | None = None,
 ) -> dict[str, int]:
     """Materialise what is due; returns what it did, or {} when another instance had the lock."""
     moment = now or utcnow()
@@ -65,6 +68,9 @@ async def tick(
         }
         if benefits is not None:
             done["benefit_reminders"] = await benefit_reminders.due(store, benefits, moment, tz)
+        if digests is not None:
+            # Alerts before digests; what an alert says is also in the person's next digest.
+            done |= await digests_service.tick(store, digests, moment, tz)
         # Platforms retry within minutes and replays must be signed within 5 minutes: a week of
         # handled event ids is plenty, and the table does not grow for ever.
         await events.forget_events_before(store, EVENT_MEMORY)

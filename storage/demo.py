@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from storage.clock import utcnow
-from storage.models import BenefitApplication, ExamAppointment, HardshipRecord, Staff
+from storage.meetings.service import DEFAULT_REMINDERS
+from storage.models import (
+    Attendance,
+    BenefitApplication,
+    CongressSession,
+    ExamAppointment,
+    HardshipRecord,
+    Meeting,
+    Proposal,
+    ProposalEvent,
+    ProposalPerson,
+    Staff,
+)
 from storage.roster import COLUMNS, ImportReport, import_rows
 from storage.store import Store
 
@@ -293,14 +306,191 @@ DEMO_ROSTER: list[tuple[str, ...]] = [
 ]
 
 
-async def load_demo(store: Store) -> ImportReport:
+async def load_demo(store: Store, *, congress: bool = True) -> ImportReport:
+    """The demo roster and its benefits; with `congress`, also proposals and a meeting in
+    every state (tests that count from proposal #1 load the roster without them)."""
     rows = [
         (line, dict(zip(COLUMNS, values, strict=True)))
         for line, values in enumerate(DEMO_ROSTER, start=2)
     ]
     report = await import_rows(store, rows)
     await _demo_benefits(store)
+    if congress:
+        await _demo_congress(store)
     return report
+
+
+DEMO_PROPOSALS = [
+    # proposer, status, title, category, lead department, due in days, replied days ago,
+    # satisfaction
+    ("D2002", "submitted", "关于增设教职工子女暑期托管班的提案", "welfare", None, None, None, None),
+    (
+        "D2003",
+        "assigned",
+        "关于改善教职工食堂晚餐供应的提案",
+        "logistics",
+        LOGISTICS,
+        5,
+        None,
+        None,
+    ),
+    (
+        "D2102",
+        "assigned",
+        "关于减轻青年教师非教学事务负担的提案",
+        "teaching",
+        ACADEMIC,
+        -20,
+        None,
+        None,
+    ),
+    (
+        "D2001",
+        "reopened",
+        "关于完善非事业编制职工职称评审通道的提案",
+        "personnel",
+        HR,
+        10,
+        12,
+        "unsatisfied",
+    ),
+    (
+        "D2101",
+        "closed",
+        "关于延长图书馆周末开放时间的提案",
+        "campus",
+        LOGISTICS,
+        -30,
+        45,
+        "satisfied",
+    ),
+    ("C3001", "answered", "关于规范教学楼多媒体设备维护的提案", "teaching", ACADEMIC, 2, 3, None),
+]
+
+
+async def _demo_congress(store: Store) -> None:
+    """A congress session with proposals in every stage of 督办 and a congress meeting in
+    three days with confirmations short of the quorum and a leave request waiting, once,
+    so that the demo officers' first digest and /proposal stats have something in them."""
+    if await store.session.scalar(select(func.count()).select_from(Proposal)):
+        return
+    ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
+    now = utcnow()
+    today = now.date()
+    recent = now - timedelta(minutes=30)  # inside the window of a first digest or preview
+    session = CongressSession(
+        name="第八届教代会第三次会议",
+        opens_on=today - timedelta(days=60),
+        closes_on=today + timedelta(days=20),
+        created_at=now - timedelta(days=60),
+    )
+    store.session.add(session)
+    await store.session.flush()
+    for n, (staff_no, status, title, category, lead, due_in, replied_ago, rating) in enumerate(
+        DEMO_PROPOSALS, start=1
+    ):
+        filed = recent if status == "submitted" else now - timedelta(days=60 - n)
+        accepted = status != "submitted"
+        proposal = Proposal(
+            session_id=session.id,
+            status=status,
+            case_no=f"{today.year}-{n:03d}" if accepted else None,
+            title=title,
+            reasons="示例提案：提案理由。",
+            measures="示例提案：具体建议。",
+            category=category,
+            proposer_id=ids[staff_no],
+            lead_department=lead,
+            supporting_departments=[],
+            assigned_at=filed + timedelta(days=3) if lead else None,
+            due_date=today + timedelta(days=due_in) if due_in is not None else None,
+            replied_at=now - timedelta(days=replied_ago) if replied_ago else None,
+            reply_grade="B" if replied_ago else None,
+            reply_text="示例答复：已研究并落实。" if replied_ago else None,
+            satisfaction=rating,
+            rounds=1 if status == "reopened" else 0,
+            created_at=filed,
+            submitted_at=filed,
+            closed_at=now - timedelta(days=10) if status == "closed" else None,
+            updated_at=recent,
+        )
+        store.session.add(proposal)
+        await store.session.flush()
+        store.session.add(
+            ProposalPerson(
+                proposal_id=proposal.id,
+                staff_id=ids[staff_no],
+                role="proposer",
+                answer="accepted",
+                invited_at=filed,
+                answered_at=filed,
+            )
+        )
+        if replied_ago:
+            store.session.add(
+                ProposalEvent(
+                    proposal_id=proposal.id,
+                    at=now - timedelta(days=replied_ago),
+                    actor_id=None,
+                    action="reply",
+                    from_status="assigned",
+                    to_status="answered",
+                    detail={"grade": "B"},
+                )
+            )
+        if rating == "unsatisfied":
+            store.session.add(
+                ProposalEvent(
+                    proposal_id=proposal.id,
+                    at=recent,
+                    actor_id=ids[staff_no],
+                    action="rate_unsatisfied",
+                    from_status="answered",
+                    to_status="reopened",
+                    detail={},
+                )
+            )
+    starts = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)
+    meeting = Meeting(
+        title="第八届教代会第三次会议（正式会议）",
+        kind="congress",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+        place="学术报告厅",
+        agenda="审议学校工作报告；审议提案工作报告。",
+        documents=[],
+        audience="delegates",
+        audience_scope="",
+        reminder_minutes=list(DEFAULT_REMINDERS),
+        status="scheduled",
+        checkin_secret=secrets.token_hex(16),
+        created_by=ids.get("O4001"),
+        created_at=now - timedelta(days=5),
+        updated_at=recent,
+    )
+    store.session.add(meeting)
+    await store.session.flush()
+    answers = {"D2001": "attend", "D2002": "attend", "D2101": "attend", "D2003": "leave"}
+    for staff_no, delegation in (
+        await store.session.execute(
+            select(Staff.staff_no, Staff.delegation).where(Staff.delegate.is_(True))
+        )
+    ).all():
+        answer = answers.get(staff_no, "none")
+        store.session.add(
+            Attendance(
+                meeting_id=meeting.id,
+                staff_id=ids[staff_no],
+                delegate=True,
+                delegation=delegation,
+                answer=answer,
+                leave_reason="外出参加学术会议。" if answer == "leave" else None,
+                leave_status="pending" if answer == "leave" else None,
+                answered_at=recent if answer != "none" else None,
+                extra={},
+            )
+        )
+    await store.session.flush()
 
 
 async def _demo_benefits(store: Store) -> None:

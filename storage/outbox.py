@@ -39,6 +39,8 @@ PENDING, SENT, FAILED, MISSED, CANCELLED = "pending", "sent", "failed", "missed"
 STATUSES = (PENDING, SENT, FAILED, MISSED, CANCELLED)
 BATCH = 500  # rows per INSERT: well inside both databases' parameter limits
 BUTTONS_PARAM = "_choices"  # where a message's buttons are kept in its params
+SECTIONS_PARAM = "_sections"  # a digest's sections
+ATTACHMENT_PARAM = "_attachment"  # the name of a file made when the message is sent (a chart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,48 @@ def buttons_of(params: dict[str, Any]) -> list[Button]:
     return [Button(str(label_key), str(command)) for label_key, command in stored]
 
 
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a section: a catalogue key and its params, and the command that acts
+    on it (shown next to it)."""
+
+    key: str
+    params: dict[str, Any]
+    command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of lines in a message (a digest's "overdue proposals")."""
+
+    key: str
+    params: dict[str, Any]
+    lines: tuple[Line, ...]
+
+
+def with_sections(params: dict[str, Any], sections: Sequence[Section]) -> dict[str, Any]:
+    """`params` with `sections` kept beside them, as JSON."""
+    return {
+        **params,
+        SECTIONS_PARAM: [
+            [s.key, s.params, [[line.key, line.params, line.command] for line in s.lines]]
+            for s in sections
+        ],
+    }
+
+
+def sections_of(params: dict[str, Any]) -> list[Section]:
+    """The sections a queued message carries."""
+    return [
+        Section(
+            str(key),
+            dict(section_params),
+            tuple(Line(str(k), dict(p), c) for k, p, c in lines),
+        )
+        for key, section_params, lines in params.get(SECTIONS_PARAM) or []
+    ]
+
+
 async def enqueue(
     store: Store,
     *,
@@ -72,6 +116,7 @@ async def enqueue(
     why_key: str,
     params: dict[str, Any] | None = None,
     urgent: bool = False,
+    alert: bool = False,
     not_before: datetime | None = None,
     grace: timedelta | None = None,
 ) -> bool:
@@ -81,6 +126,7 @@ async def enqueue(
         [Message(reason, recipient_id, message_key, params or {})],
         why_key=why_key,
         urgent=urgent,
+        alert=alert,
         not_before=not_before,
         grace=grace,
     )
@@ -96,6 +142,7 @@ async def tell_each(
     why_key: str,
     params: dict[str, Any],
     urgent: bool = False,
+    alert: bool = False,
 ) -> None:
     """One message to each recipient, once each, but not to the person acting: nobody is
     told about what they just did themselves."""
@@ -109,6 +156,7 @@ async def tell_each(
                 why_key=why_key,
                 params=params,
                 urgent=urgent,
+                alert=alert,
             )
 
 
@@ -126,6 +174,7 @@ async def enqueue_many(
     *,
     why_key: str,
     urgent: bool = False,
+    alert: bool = False,
     not_before: datetime | None = None,
     grace: timedelta | None = None,
 ) -> int:
@@ -150,6 +199,7 @@ async def enqueue_many(
                     "why_key": why_key,
                     "params": m.params,
                     "urgent": urgent,
+                    "alert": alert,
                     "created_at": now,
                     "not_before": when,
                     "grace_seconds": grace_seconds,
@@ -356,7 +406,7 @@ async def mark_missed(store: Store, delivery_id: int, reason: str) -> None:
     await store.session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id)
-        .values(status=MISSED, lease_until=None, last_error=reason[:2000])
+        .values(status=MISSED, lease_until=None, last_error=reason[:2000], ended_at=utcnow())
     )
 
 
@@ -395,7 +445,7 @@ async def mark_failed(store: Store, delivery_id: int, reason: str) -> None:
     await store.session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id)
-        .values(status=FAILED, lease_until=None, last_error=reason[:2000])
+        .values(status=FAILED, lease_until=None, last_error=reason[:2000], ended_at=utcnow())
     )
 
 

@@ -62,7 +62,7 @@ def make_settings(url: str, **overrides: object) -> Settings:
 async def _demo_app(url: str) -> App:
     app = build(make_settings(url))
     async with app.database.session() as session:
-        await load_demo(Store(session, Actor(None, "cli", "test")))
+        await load_demo(Store(session, Actor(None, "cli", "test")), congress=False)
     return app
 
 

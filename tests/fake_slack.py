@@ -31,6 +31,7 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[str] = field(default_factory=list)
     files: dict[str, bytes] = field(default_factory=dict)  # file id -> content, for downloads
+    uploads: dict[str, bytes] = field(default_factory=dict)  # file id -> what the bot uploaded
 
     async def start(self) -> str:
         app = web.Application()
@@ -38,6 +39,7 @@ class FakeSlack:
         app.router.add_post("/respond/{id}", self.respond)
         app.router.add_get("/socket", self.socket)
         app.router.add_get("/files/{id}", self.download)
+        app.router.add_post("/upload/{id}", self.upload)
         self.runner, self.url = await serve(app)
         return self.url
 
@@ -50,6 +52,11 @@ class FakeSlack:
         if not request.headers.get("Authorization", "").startswith("Bearer xoxb-"):
             return web.Response(status=403)
         return web.Response(body=self.files[request.match_info["id"]])
+
+    async def upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: the file's bytes, posted."""
+        self.uploads[request.match_info["id"]] = await request.read()
+        return web.Response(text="OK - uploaded")
 
     async def respond(self, request: web.Request) -> web.Response:
         self.calls.append(Call("response_url", await request.json()))
@@ -104,6 +111,13 @@ class FakeSlack:
             return web.json_response(
                 {"ok": True, "url": self.url.replace("http", "ws") + "/socket"}
             )
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{len(self.uploads) + len(self.called(method))}"
+            return web.json_response(
+                {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+            )
+        if method == "files.completeUploadExternal":
+            return web.json_response({"ok": True, "files": params.get("files") or []})
         if method == "views.open":
             return web.json_response({"ok": True, "view": {"id": "V1"}})
         return web.json_response({"ok": True})

@@ -139,6 +139,9 @@ class FakeTelegram:
     async def m_sendDocument(self, params: dict[str, Any]) -> web.Response:
         return await self._send(params)
 
+    async def m_sendPhoto(self, params: dict[str, Any]) -> web.Response:
+        return await self._send(params)
+
     async def m_editMessageText(self, params: dict[str, Any]) -> web.Response:
         return self._ok(self._message(params))
 
@@ -156,7 +159,7 @@ class FakeTelegram:
         return [
             c
             for c in self.calls[since:]
-            if c.method in ("sendMessage", "sendDocument")
+            if c.method in ("sendMessage", "sendDocument", "sendPhoto")
             and (chat_id is None or int(c.params["chat_id"]) == chat_id)
         ]
 

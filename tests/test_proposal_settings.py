@@ -43,7 +43,7 @@ async def test_the_form_offers_the_deployments_categories_and_title_length(
     app = build(make_settings(sqlite_url).with_overrides(env=env))
     try:
         async with app.database.session() as session:
-            await load_demo(Store(session, Actor(None, "cli", "test")))
+            await load_demo(Store(session, Actor(None, "cli", "test")), congress=False)
         chat = ConsoleChat(app)
         await chat.say("D2001", "/proposal new")
         too_long = await chat.say("D2001", "关于改善教职工食堂的饭菜质量和价格")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar, TextIO
@@ -18,7 +20,7 @@ from bot.adapter import Adapter, Runtime
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 
 PLATFORM = "console"
 QUIT_WORDS = {"/quit", "/exit", "quit", "exit", "退出聊天"}
@@ -130,7 +132,20 @@ def read_local_file(path: Path) -> IncomingFile:
 
 def _console_text(reply: Reply) -> str:
     text = reply.plain()
+    if reply.attachment is not None:
+        text += f"\n     {save_attachment(reply.attachment)}"
     return f"⚠ {text}" if reply.error else text
+
+
+def save_attachment(attachment: Attachment) -> Path:
+    """A file the bot sends (a chart, an evidence file) saved where the console's person
+    can open it: a folder only they may read, since evidence may be medical."""
+    folder = Path(tempfile.gettempdir()) / f"unionbot-console-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    name = Path(attachment.filename).name or "file"
+    path = folder / name
+    path.write_bytes(attachment.content)
+    return path
 
 
 def _prompt(stdout: TextIO) -> str | None:

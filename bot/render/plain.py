@@ -20,6 +20,9 @@ def render_plain(reply: Reply) -> str:
             pad = " " * (width - _display_width(label))
             lines.append(f"  {label}{pad}  {value}")
     lines.extend(f"  • {item}" for item in reply.items)
+    for section in reply.sections:
+        lines.append(section.title)
+        lines.extend(f"  • {item}" for item in section.items)
     if reply.choices:
         lines.append("  " + "   ".join(f"[{c.label}: {c.command}]" for c in reply.choices))
     if reply.attachment:

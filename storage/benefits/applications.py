@@ -548,6 +548,7 @@ async def _tell_reviewers(
         reason=f"benefit:{application.id}:review:{len(application.history)}",
         message_key="benefits.notify.review",
         why_key="benefits.why.reviewer",
+        alert=item_of(pack, application.item).alert,
         params=outbox.with_buttons(
             notice_params(pack, application),
             [Button("benefits.button.show", f"/application show {application.id}")],

@@ -213,6 +213,7 @@ async def request(store: Store, person: StaffView, kind: str, text: str) -> Conf
         reason=f"{kind}:{row.id}:new",
         message_key=f"benefits.notify.{kind}",
         why_key="benefits.why.mediator" if kind == MEDIATION else "benefits.why.officer",
+        alert=kind == MEDIATION,
         params=outbox.with_buttons({"id": row.id, "name": person.name}, [button]),
     )
     return row

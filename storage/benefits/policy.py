@@ -63,6 +63,9 @@ class Item:
     evidence_zh: str = ""
     evidence_en: str = ""
     review: tuple[str, ...] = ("sub_union", "school")
+    # An application is an alert for its reviewers: told at once and repeated in their
+    # next digest (serious-illness aid cannot wait for a weekly digest).
+    alert: bool = False
 
     def name(self, lang: str) -> str:
         return self.name_zh if lang == "zh" else self.name_en
@@ -121,6 +124,7 @@ def _item(raw: dict[str, Any], where: str, problems: list[str]) -> Item | None:
         "union_funded": (bool,),
         "delegates_only": (bool,),
         "apply": (bool,),
+        "alert": (bool,),
     }
     for key, kinds in checks.items():
         value = raw.get(key)

@@ -313,7 +313,7 @@ async def roll(store: Store, meeting: Meeting) -> Roll:
     started = utcnow() >= meeting.starts_at
     for invitee in await invitees(store, meeting.id):
         row = invitee.attendance
-        if not row.delegate:
+        if not quorum.counts(meeting.kind, row.delegate):
             continue
         for line in (
             result.by_delegation.setdefault(row.delegation or "—", RollLine()),
@@ -401,9 +401,11 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
 
 
 async def quorum_alerts(store: Store, now: datetime) -> int:
-    """Tell officers when a congress looks like missing its quorum: the day before on
-    confirmations, and at the start on sign-ins."""
-    officers = list(
+    """Tell officers when a meeting that needs a quorum looks like missing it: the day
+    before on confirmations, and at the start on sign-ins. A staff congress goes to the
+    school's officers; a college's congress (二级教代会) to its own sub-union's officers
+    (the school's when it has none). Once per meeting, occasion and start time."""
+    school = list(
         dict.fromkeys(
             await store.session.scalars(
                 select(StaffRole.staff_id).where(StaffRole.role == "officer", StaffRole.scope == "")
@@ -414,7 +416,7 @@ async def quorum_alerts(store: Store, now: datetime) -> int:
         await store.session.scalars(
             select(Meeting).where(
                 Meeting.status == "scheduled",
-                Meeting.kind == "congress",
+                Meeting.kind.in_(quorum.QUORATE),
                 Meeting.starts_at <= now + timedelta(days=1),
                 Meeting.ends_at >= now,
             )
@@ -432,19 +434,35 @@ async def quorum_alerts(store: Store, now: datetime) -> int:
             occasion, count = "confirmed", figures.total.confirmed
         else:
             continue
-        for officer in officers:
+        told, why = school, "meetings.why.officer"
+        if meeting.kind == "college" and meeting.audience == "sub_union":
+            own = list(
+                dict.fromkeys(
+                    await store.session.scalars(
+                        select(StaffRole.staff_id).where(
+                            StaffRole.role == "officer",
+                            StaffRole.scope == meeting.audience_scope,
+                        )
+                    )
+                )
+            )
+            if own:
+                told, why = own, "meetings.why.sub_union_officer"
+        for officer in told:
             sent += await outbox.enqueue(
                 store,
                 reason=f"meeting:{meeting.id}:quorum:{occasion}:{meeting.starts_at.isoformat()}",
                 recipient_id=officer,
                 message_key=f"meetings.notify.quorum_{occasion}",
-                why_key="meetings.why.officer",
+                why_key=why,
                 urgent=True,
+                alert=True,
                 params={
                     **meeting_params(meeting),
                     "count": count,
                     "expected": figures.total.expected,
                     "needed": figures.needed,
+                    "sub_union": meeting.audience_scope,
                 },
             )
     return sent

@@ -8,6 +8,7 @@ from storage.models.benefits import (
     ExamAppointment,
     HardshipRecord,
 )
+from storage.models.digests import Digest, DigestDefault, DigestPreference
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.meetings import Attendance, Meeting
@@ -25,6 +26,9 @@ __all__ = [
     "ConfidentialRequest",
     "CongressSession",
     "Delivery",
+    "Digest",
+    "DigestDefault",
+    "DigestPreference",
     "EmploymentType",
     "EvidenceFile",
     "ExamAppointment",

@@ -28,13 +28,19 @@ class OutboxMessage(Base):
     why_key: Mapped[str] = mapped_column(String(100))  # catalogue key of "you get this because"
     params: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An alert (a quorum at risk, a proposal long overdue): said at once, and repeated in
+    # the recipient's next digest, so the digest holds everything they were told.
+    alert: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     # Misfire policy: sent at most this long after `not_before`, else recorded as missed.
     # None: always sent, however late (a proposal notice is still worth having).
     grace_seconds: Mapped[int | None] = mapped_column(Integer, default=None)
 
-    __table_args__ = (UniqueConstraint("reason", "recipient_id"),)
+    __table_args__ = (
+        UniqueConstraint("reason", "recipient_id"),
+        Index("ix_outbox_created", "created_at"),
+    )
 
 
 class Delivery(Base):
@@ -55,8 +61,11 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     # Sent after its time, within its grace.
     late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When it failed for good or was missed: officers' digests report these by window.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     __table_args__ = (
         UniqueConstraint("outbox_id", "platform", "platform_user_id"),
         Index("ix_deliveries_status_due", "status", "due_at"),
+        Index("ix_deliveries_ended", "ended_at"),
     )

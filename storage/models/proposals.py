@@ -97,3 +97,6 @@ class ProposalEvent(Base):
     from_status: Mapped[str] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    # Digests read the history by action and time ("rated unsatisfied since my last one").
+    __table_args__ = (Index("ix_proposal_events_action_at", "action", "at"),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, false, or_, select
 
@@ -124,8 +125,15 @@ def overdue_condition(today: date) -> ColumnElement[bool]:
     )
 
 
-def is_overdue(proposal: Proposal, today: date) -> bool:
-    """`overdue_condition` for a proposal already loaded."""
+class Dated(Protocol):
+    @property
+    def status(self) -> str: ...
+    @property
+    def due_date(self) -> date | None: ...
+
+
+def is_overdue(proposal: Dated, today: date) -> bool:
+    """`overdue_condition` for a proposal already loaded (or its values, read as such)."""
     if proposal.status == Status.REOPENED:
         return True
     return (

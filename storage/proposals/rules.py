@@ -31,6 +31,7 @@ class ProposalRules:
     reply_days: int = 30  # due date after assignment, unless the committee sets one
     rating_days: int = 15  # after a reply; then it closes as it is
     title_max: int = 60
+    alert_overdue_days: int = 14  # overdue longer than this: officers are alerted at once
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
 
     @classmethod
@@ -63,6 +64,7 @@ class ProposalRules:
             reply_days=number("REPLY_DAYS", defaults.reply_days, 1, 365),
             rating_days=number("RATING_DAYS", defaults.rating_days, 1, 365),
             title_max=number("TITLE_MAX", defaults.title_max, 10, 200),
+            alert_overdue_days=number("ALERT_OVERDUE_DAYS", defaults.alert_overdue_days, 1, 365),
             categories=categories or defaults.categories,
         )
 

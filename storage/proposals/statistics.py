@@ -16,11 +16,32 @@ SATISFIED = ("satisfied", "basic")  # 满意 and 基本满意 both count as sati
 
 
 @dataclass(kw_only=True)
+class Month:
+    """Replies first given in a month (in the reader's zone), and how they fared."""
+
+    replied: int = 0
+    replied_on_time: int = 0
+    rated: int = 0
+    satisfied: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return Stats.rate(self.replied_on_time, self.replied)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return Stats.rate(self.satisfied, self.rated)
+
+
+@dataclass(kw_only=True)
 class Stats:
     total: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
     by_department: dict[str, int] = field(default_factory=dict)
+    # Per lead department, how many are in each status (the chart's bars).
+    by_department_status: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_month: dict[str, Month] = field(default_factory=dict)  # "2026-11": replies that month
     reviewed: int = 0  # the committee decided (anything past "submitted")
     accepted: int = 0  # 立案, and everything that follows it
     replied: int = 0
@@ -84,16 +105,32 @@ async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -
         by_department=dict(Counter(p.lead_department for p in proposals if p.lead_department)),
     )
     for p in proposals:
+        if p.lead_department:
+            statuses = figures.by_department_status.setdefault(p.lead_department, {})
+            statuses[p.status] = statuses.get(p.status, 0) + 1
+        month = None
+        if p.id in first_reply:
+            month = figures.by_month.setdefault(
+                first_reply[p.id].astimezone(tz).strftime("%Y-%m"), Month()
+            )
         if p.status != Status.SUBMITTED:
             figures.reviewed += 1
             figures.accepted += p.status in ACCEPTED
         if p.id in first_reply:
             figures.replied += 1
             answered_on = first_reply[p.id].astimezone(tz).date()
-            figures.replied_on_time += p.due_date is None or answered_on <= p.due_date
+            on_time = p.due_date is None or answered_on <= p.due_date
+            figures.replied_on_time += on_time
+            assert month is not None
+            month.replied += 1
+            month.replied_on_time += on_time
         elif p.status == Status.ASSIGNED and p.due_date and p.due_date < today:
             figures.overdue += 1
         if p.satisfaction:
             figures.rated += 1
             figures.satisfied += p.satisfaction in SATISFIED
+            if month is not None:  # rated replies always have one; an import may not
+                month.rated += 1
+                month.satisfied += p.satisfaction in SATISFIED
+    figures.by_month = dict(sorted(figures.by_month.items()))
     return figures

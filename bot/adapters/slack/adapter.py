@@ -282,6 +282,7 @@ class SlackAdapter(Adapter):
                     text=fallback_text(reply),
                     thread_ts=event.get("thread_ts") if group else None,
                 )
+            await self._attach(user, reply)
 
     async def _download(self, shared: dict[str, Any]) -> IncomingFile:
         """A file shared in a DM, fetched with the bot token from Slack's file host only,
@@ -341,6 +342,7 @@ class SlackAdapter(Adapter):
             await respond(
                 blocks=blocks(reply), text=fallback_text(reply), response_type="ephemeral"
             )
+            await self._attach(user, reply)
 
     async def _button(self, body: dict[str, Any], respond: AsyncRespond) -> None:
         action = (body.get("actions") or [{}])[0]
@@ -365,6 +367,7 @@ class SlackAdapter(Adapter):
         first, rest = replies[0], replies[1:]
         # The message with the button now shows what came of it, and loses its buttons.
         await respond(replace_original=True, blocks=blocks(first), text=fallback_text(first))
+        await self._attach(user, first)
         for reply in rest:
             await respond(
                 blocks=blocks(reply),
@@ -372,6 +375,7 @@ class SlackAdapter(Adapter):
                 response_type="ephemeral",
                 replace_original=False,
             )
+            await self._attach(user, reply)
 
     async def _form(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         view = body.get("view") or {}
@@ -404,6 +408,7 @@ class SlackAdapter(Adapter):
                 await self.client.chat_postMessage(
                     channel=target, blocks=blocks(reply), text=fallback_text(reply)
                 )
+                await self._attach(user, reply)
 
     # ---------------------------------------------------------------- outgoing
 
@@ -413,6 +418,18 @@ class SlackAdapter(Adapter):
             self.dm_channels[user_id] = str((opened.get("channel") or {}).get("id"))
         return self.dm_channels[user_id]
 
+    async def _attach(self, user_id: str, reply: Reply, channel: str | None = None) -> None:
+        """A reply's file (a chart, an evidence file), uploaded to the person's DM only:
+        what is attached may be personal, so it never goes to a group."""
+        if reply.attachment is None:
+            return
+        await self.client.files_upload_v2(
+            channel=channel or await self._dm(user_id),
+            content=reply.attachment.content,
+            filename=reply.attachment.filename,
+            title=reply.attachment.filename,
+        )
+
     async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
         """A DM from the delivery engine; 429s and errors become the engine's outcomes."""
         try:
@@ -420,6 +437,7 @@ class SlackAdapter(Adapter):
             sent = await self.client.chat_postMessage(
                 channel=channel, blocks=blocks(reply), text=fallback_text(reply)
             )
+            await self._attach(recipient.user_id, reply, channel)
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             if exc.response.status_code == 429:

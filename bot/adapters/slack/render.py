@@ -41,6 +41,10 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
         out.append({"type": "section", "fields": [_field(label, value) for label, value in chunk]})
     if reply.items:
         out += _sections("", "\n".join(f"• {item}" for item in reply.items))
+    for section in reply.sections:
+        out.append(_section(f"*{esc(clip(section.title, HEADER_LIMIT, _escaped_size))}*"))
+        if section.items:
+            out += _sections("", "\n".join(f"• {item}" for item in section.items))
     actions = None
     if reply.choices:
         actions = {

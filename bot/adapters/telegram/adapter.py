@@ -391,9 +391,18 @@ class TelegramAdapter(Adapter):
             texts = [] if len(caption) == 1 else texts
             for part in texts:
                 await self._send_text(chat_id, part, None)
+            upload = InputFile(reply.attachment.content, filename=reply.attachment.filename)
+            if reply.attachment.inline:  # a chart: shown, not a download
+                return await self.app.bot.send_photo(
+                    chat_id=chat_id,
+                    photo=upload,
+                    caption=caption[0].html if len(caption) == 1 else None,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
             return await self.app.bot.send_document(
                 chat_id=chat_id,
-                document=InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                document=upload,
                 caption=caption[0].html if len(caption) == 1 else None,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,

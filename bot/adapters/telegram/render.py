@@ -37,6 +37,9 @@ def runs(reply: Reply) -> list[Run]:
         blocks.append(lines)
     if reply.items:
         blocks.append([(None, "\n".join(f"• {item}" for item in reply.items))])
+    for section in reply.sections:
+        body = "".join(f"\n• {item}" for item in section.items)
+        blocks.append([("b", section.title), (None, body)])
     if reply.footer:
         blocks.append([("i", reply.footer)])
     out: list[Run] = []
