@@ -64,15 +64,27 @@ def parse_date(value: str) -> date:
         raise Invalid("bot.invalid.date", value=value) from None
 
 
-def choice(options: Mapping[str, str]) -> Converter:
-    """`options` maps every accepted word (any language, any case) to its stable value."""
+@dataclass(frozen=True, slots=True)
+class Named:
+    """Stable values whose names are in the catalogue (`key` with `{value}` in it): an error
+    lists them by name in the reader's language, not by code."""
+
+    values: tuple[str, ...]
+    key: str
+
+
+def choice(options: Mapping[str, str], names: str | None = None) -> Converter:
+    """`options` maps every accepted word (any language, any case) to its stable value;
+    `names` is the catalogue key of a value's name (`proposals.status.{value}`)."""
     lookup = {word.casefold(): value for word, value in options.items()}
-    shown = "|".join(dict.fromkeys(options.values()))
+    values = tuple(dict.fromkeys(options.values()))
+    shown = "|".join(values)
 
     def convert(value: str) -> str:
         found = lookup.get(value.strip().casefold())
         if found is None:
-            raise Invalid("bot.invalid.choice", value=value, options=shown)
+            listed: str | Named = Named(values, names) if names else shown
+            raise Invalid("bot.invalid.choice", value=value, options=listed)
         return found
 
     convert.choices = shown  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any, Generic, Protocol, TypeVar
 
+from bot.args import Named
 from bot.config import Settings
 from bot.context import Context
 from bot.errors import ArgumentError, UserError
@@ -94,7 +95,7 @@ class Dispatcher(Generic[S]):
         if isinstance(exc, UserError):
             return self._user_error(ctx, exc)
         if isinstance(exc, PermissionDenied):
-            return self._denied(ctx, exc.needed)
+            return self._denied(ctx, exc.needed, exc.scope)
         for kind, handler in self._error_handlers:
             if isinstance(exc, kind):
                 reply = handler(ctx, exc)
@@ -286,11 +287,28 @@ class Dispatcher(Generic[S]):
         key = f"role.{role}"
         return ctx.t(key) if self.catalog.has(key) else role
 
-    def _denied(self, ctx: Context[S], needed: tuple[str, ...]) -> Reply:
-        sep = "、" if ctx.lang == "zh" else ", "
-        need = sep.join(self._role_label(ctx, role) for role in needed)
-        held = sorted({role.name for role in ctx.principal.roles}) if ctx.principal else []
-        have = sep.join(self._role_label(ctx, role) for role in held) or "—"
+    def _denied(self, ctx: Context[S], needed: tuple[str, ...], scope: str | None = None) -> Reply:
+        """Say what is wrong: the roles a command needs; or, when the person holds the role
+        for another scope (another department's proposal), whose it is and whose they are."""
+        need = ctx.join([self._role_label(ctx, role) for role in needed])
+        roles = ctx.principal.roles if ctx.principal else frozenset()
+        if scope is not None:
+            mine = sorted(
+                (r.name, r.scope) for r in roles if r.name in needed and r.scope is not None
+            )
+            if mine:
+                have = ctx.join(
+                    [
+                        ctx.t("bot.role_in_scope", role=self._role_label(ctx, name), scope=s)
+                        for name, s in mine
+                    ]
+                )
+                return Reply(
+                    text=ctx.t("bot.denied_scope", needed=need, scope=scope, held=have),
+                    error=True,
+                )
+        held = sorted({role.name for role in roles})
+        have = ctx.join([self._role_label(ctx, role) for role in held]) or "—"
         return Reply(text=ctx.t("bot.denied", needed=need, held=have), error=True)
 
     def _unknown(self, ctx: Context[S], words: list[str]) -> Reply:
@@ -313,10 +331,22 @@ class Dispatcher(Generic[S]):
             )
         return Reply(text=ctx.t("bot.unknown", typed=typed), error=True)
 
+    def _names(self, ctx: Context[S], named: Named) -> str:
+        """The choices by their names in the reader's language, with the word to type when
+        the name is not the code."""
+        shown = []
+        for value in named.values:
+            name = ctx.t(named.key.format(value=value))
+            shown.append(name if name.casefold() == value.casefold() else name + ctx.paren(value))
+        return ctx.join(shown)
+
     def _argument_error(
         self, ctx: Context[S], command: Command, exc: ArgumentError, alias: str
     ) -> Reply:
-        reason = ctx.t(exc.key, **exc.params)
+        params = {
+            k: self._names(ctx, v) if isinstance(v, Named) else v for k, v in exc.params.items()
+        }
+        reason = ctx.t(exc.key, **params)
         return Reply(
             text=ctx.t("bot.arg.error", arg=exc.arg, reason=reason),
             footer=ctx.t("bot.arg.usage", usage=command.usage(alias)),

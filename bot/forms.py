@@ -28,6 +28,7 @@ S = TypeVar("S")
 CANCEL_WORDS = frozenset({"cancel", "/cancel", "取消", "/取消", "退出"})
 SKIP_WORDS = frozenset({"-", "skip", "跳过", "无"})
 KEEP_WORDS = frozenset({".", "。", "keep", "不变"})
+TITLE_KEY = "_title_key"  # in a form's context: the catalogue key of the title to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,9 @@ class FormField:
     # (stable value, catalogue key of its label) for a pick-one field
     choices: tuple[tuple[str, str], ...] = ()
     hint_key: str | None = None
+    # A check that needs the person (may they schedule for this audience?), run as soon as
+    # the step is answered, with the values of the steps before; raises `Invalid`.
+    check: Callable[[Context[Any], Any, dict[str, Any]], None] | None = None
 
 
 Submit = Callable[["Context[Any]", dict[str, Any], dict[str, Any]], Awaitable["Result"]]
@@ -175,6 +179,8 @@ class FormEngine(Generic[S]):
         lines = [ctx.t(form_field.label_key)]
         if form_field.hint_key:
             lines.append(ctx.t(form_field.hint_key))
+        if form_field.multiline:
+            lines.append(ctx.t("bot.form.multiline"))
         current = state.values.get(form_field.name)
         if current:
             lines.append(ctx.t("bot.form.current", value=current))
@@ -190,8 +196,11 @@ class FormEngine(Generic[S]):
                     for number, (_, label_key) in enumerate(form_field.choices, start=1)
                 )
             )
+        # A form may be opened under another name (a non-delegate's proposal is filed as an
+        # 意见建议): the title says what it files.
+        title_key = str(state.context.get(TITLE_KEY) or form.title_key)
         return Reply(
-            title=ctx.t(form.title_key) + f" ({state.step + 1}/{len(form.fields)})",
+            title=ctx.t(title_key) + f" ({state.step + 1}/{len(form.fields)})",
             text="\n".join(lines),
             choices=[
                 *choices,
@@ -204,6 +213,18 @@ class FormEngine(Generic[S]):
             footer=ctx.t("bot.form.cancel_hint"),
             private=True,
         )
+
+    def _earlier(self, form: Form, state: FormState) -> dict[str, Any]:
+        """The values of the steps answered so far."""
+        found: dict[str, Any] = {}
+        for form_field in form.fields[: state.step]:
+            try:
+                found[form_field.name] = convert_field(
+                    form_field, state.values.get(form_field.name, ""), self.catalog
+                )
+            except ValueError:  # Invalid too: it was accepted then; a rule changed since
+                continue
+        return found
 
     async def step(self, ctx: Context[S], state: FormState) -> Step:
         """Take one answer: ask again if it does not fit, else the next field, or done."""
@@ -219,8 +240,12 @@ class FormEngine(Generic[S]):
         form_field = form.fields[min(state.step, len(form.fields) - 1)]
         if answer.casefold() in KEEP_WORDS and state.values.get(form_field.name):
             answer = state.values[form_field.name]
+        if form_field.multiline:  # one line per message on the console: \n starts a new one
+            answer = answer.replace("\\n", "\n")
         try:
-            convert_field(form_field, answer, self.catalog)
+            value = convert_field(form_field, answer, self.catalog)
+            if form_field.check is not None:
+                form_field.check(ctx, value, self._earlier(form, state))
         except Invalid as exc:
             error = Reply(text=ctx.t(exc.key, **exc.params), error=True, private=True)
             return Step([error, self.prompt(ctx, form, state)])

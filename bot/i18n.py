@@ -11,8 +11,11 @@ import logging
 import string
 import tomllib
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from babel import Locale
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,27 @@ def _flatten(prefix: str, table: Mapping[str, Any], out: dict[str, str]) -> None
             out[key] = str(value)
 
 
+PLURAL_OTHER = "#other"  # plural forms are quoted "#one", "#other" keys: never a word
+PLURAL_PARAMS = ("count", "n", "days")  # the number a plural message is about, in this order
+
+
+def plural_form(lang: str, params: Mapping[str, Any]) -> str:
+    """Babel's plural category ("one", "other", ...) of the message's number in `lang`.
+
+    A message with plural forms is a table in the catalogue, `days = { "#one" = "...",
+    "#other" = "..." }`; each language writes the forms its rules have, Chinese only
+    "#other"."""
+    number = next((params[p] for p in PLURAL_PARAMS if isinstance(params.get(p), int)), None)
+    if number is None:
+        return "other"
+    return str(_locale(lang).plural_form(abs(number)))
+
+
+@lru_cache(maxsize=8)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
 def placeholders(template: str) -> set[str]:
     """The `{name}` fields a template uses (for the completeness test)."""
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
@@ -82,11 +106,16 @@ class Catalog:
         self.sources.append(directory)
 
     def has(self, key: str) -> bool:
-        return key in self.messages[DEFAULT_LANGUAGE]
+        table = self.messages[DEFAULT_LANGUAGE]
+        return key in table or f"{key}.{PLURAL_OTHER}" in table
 
     def get(self, lang: str, key: str, **params: Any) -> str:
         table = self.messages.get(lang) or self.messages[DEFAULT_LANGUAGE]
         template = table.get(key)
+        if template is None and f"{key}.{PLURAL_OTHER}" in table:
+            template = (
+                table.get(f"{key}.#{plural_form(lang, params)}") or table[f"{key}.{PLURAL_OTHER}"]
+            )
         if template is None:
             template = self.messages[DEFAULT_LANGUAGE].get(key)
         if template is None:

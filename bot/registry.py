@@ -50,8 +50,10 @@ class Command:
     # The reply carries personal data: in a group it goes to the person privately.
     private: bool = False
     hidden: bool = False
-    # Takes the files a person sends; a message with files and no command text runs it.
+    # Takes the files a person sends (given as its text, or on the console `/file PATH`
+    # before it); the one marked `files_default` runs for files sent without a command.
     takes_files: bool = False
+    files_default: bool = False
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -84,6 +86,7 @@ class Area:
         hidden: bool = False,
         help_key: str | None = None,
         takes_files: bool = False,
+        files_default: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -98,7 +101,8 @@ class Area:
                     permission=permission,
                     private=private,
                     hidden=hidden,
-                    takes_files=takes_files,
+                    takes_files=takes_files or files_default,
+                    files_default=files_default,
                 )
             )
             return handler
@@ -125,9 +129,9 @@ class Registry:
     def include(self, area: Area, settings: Settings | None = None) -> None:
         self.areas.append(area)
         for command in area.commands:
-            if command.takes_files:
+            if command.files_default:
                 if self.files_command is not None:
-                    raise ValueError(f"{command.name!r}: only one command takes sent files")
+                    raise ValueError(f"{command.name!r}: only one command is the files' default")
                 self.files_command = command
             for name in (command.name, *command.aliases):
                 path = _words(name)

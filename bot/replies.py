@@ -34,6 +34,9 @@ class Section:
 
     title: str
     items: list[str] = field(default_factory=list)
+    # (term, description) pairs shown aligned where the platform can (a command and what it
+    # does, in /help)
+    pairs: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any, TypeAlias
 
 from bot.context import Context
@@ -21,6 +23,7 @@ from storage.identity import StaffView
 from storage.store import Actor, Store
 
 Ctx: TypeAlias = Context[Store]
+LOCALES = Path(__file__).parent / "locales"
 
 
 def principal_for(view: StaffView) -> Principal:
@@ -79,3 +82,23 @@ class StoreBackend:
         await identity.save_form_state(
             services, sender.platform, sender.user_id, state.to_json() if state else None
         )
+
+
+def catalogue_words(area: str, section: str) -> dict[str, str]:
+    """Every language's name of the values in one catalogue table (`[status]` of
+    proposals.toml), mapped to the value: what people may type instead of the code."""
+    words: dict[str, str] = {}
+    for lang in LANGUAGES:
+        data = tomllib.loads((LOCALES / lang / f"{area}.toml").read_text(encoding="utf-8"))
+        table = data[section]
+        words |= {name: value for value, name in table.items() if isinstance(name, str)}
+    return words
+
+
+def size(count: int) -> str:
+    """A file size as people read it: 812 B, 45 KB, 3 MB."""
+    for unit in ("B", "KB"):
+        if count < 1024:
+            return f"{count} {unit}"
+        count //= 1024
+    return f"{count} MB"

@@ -354,9 +354,12 @@ def register(
                 "cli.deliveries.oldest", when=format_datetime(oldest, tz, lang) if oldest else "—"
             )
         )
-        for at, status_, platform, who, why in report.failures:
+        for line in report.failures:
+            kind, ident, occasion = line.subject
+            about = f"{kind} #{ident} {occasion}".strip()
             click.echo(
-                f"{format_datetime(at, tz, lang)}  {status_:<9} {platform:<9} {who:<8} {why}"
+                f"{format_datetime(line.at, tz, lang)}  {line.status:<9} {line.platform:<9} "
+                f"{line.staff_no:<8} {about:<28} {line.error}"
             )
 
     @main.command()

@@ -1,8 +1,9 @@
 """`unionbot export proposals` (the 提案汇编, with a figures sheet) and `unionbot export
 benefits` (the year's ledger, with totals), as XLSX or CSV.
 
-Every cell that came from a person goes through `spreadsheet_cell`, so a title that
-starts with "=" stays text and never becomes a formula.
+A title that starts with "=" stays text and never becomes a formula: in XLSX every text
+is a string cell, kept exactly as typed; in CSV (which has no types) it goes through
+`spreadsheet_cell`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ Sheet = tuple[str, tuple[str, ...], list[dict[str, Any]]]  # name, columns, rows
 
 
 def _xlsx(sheets: list[Sheet]) -> bytes:
-    """A workbook, one sheet per table; every cell formula-safe."""
+    """A workbook, one sheet per table. Text stays exactly as typed and is safe all the
+    same: every text cell is stored as a string cell, which Excel never evaluates (openpyxl
+    would otherwise store "=..." as a formula)."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -38,8 +41,12 @@ def _xlsx(sheets: list[Sheet]) -> bytes:
     for name, columns, rows in sheets:
         sheet = book.create_sheet(name)
         sheet.append(list(columns))
-        for row in rows:
-            sheet.append([spreadsheet_cell(row[column]) for column in columns])
+        for line, row in enumerate(rows, start=2):
+            for number, column in enumerate(columns, start=1):
+                value = row[column]
+                cell = sheet.cell(row=line, column=number, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -56,7 +63,10 @@ def _csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
 
 def _figures(figures: statistics.Stats) -> list[dict[str, Any]]:
     """The yearly report's figures, as measure/value rows."""
-    out: list[dict[str, Any]] = [{"measure": "total", "value": figures.total}]
+    out: list[dict[str, Any]] = [
+        {"measure": "total", "value": figures.total},
+        {"measure": "suggestions", "value": figures.suggestions},
+    ]
     rates = {
         "acceptance_rate": figures.acceptance_rate,
         "on_time_reply_rate": figures.on_time_rate,

@@ -8,21 +8,13 @@ from bot.args import Arg, integer, parse_date, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
 from bot.replies import Attachment, Choice, Reply
-from commands._backend import Ctx, today
+from commands._backend import Ctx, size, today
 from commands._benefits import file_store, money, name, pack, reviewer, status
 from commands.benefits import line
 from storage.benefits import applications
 from storage.benefits.applications import PENDING
 
 area = Area("applications")
-
-
-def size(count: int) -> str:
-    for unit in ("B", "KB"):
-        if count < 1024:
-            return f"{count} {unit}"
-        count //= 1024
-    return f"{count} MB"
 
 
 APPLICATION_ID = Arg("id", integer(1), metavar="ID")
@@ -188,7 +180,7 @@ async def paid(ctx: Ctx) -> Reply:
     args=[Arg("id", integer(1), required=False, metavar="ID")],
     permission=LINKED,
     private=True,
-    takes_files=True,
+    files_default=True,
 )
 async def attach(ctx: Ctx) -> Reply:
     """Files sent in the chat (on the console: /file PATH) go to the named application, or

@@ -46,16 +46,37 @@ from bot.replies import Reply
 from commands._backend import Ctx
 from storage.errors import DomainError, InvalidTransition, Term
 
+PROPOSER_ACTIONS = {"edit", "invite", "submit", "withdraw", "rate_satisfied", "rate_unsatisfied"}
+COMMITTEE_ACTIONS = {"accept", "reject", "merge", "convert"}
+OVERSEER_ACTIONS = {"assign", "urge"}
+
+
+def may_take(ctx: Ctx, exc: InvalidTransition, action: str) -> bool:
+    """Whether the person refused could take this step themselves: a refusal offers only
+    those (a delegate is not told that the proposal may now be answered)."""
+    if ctx.principal is None:
+        return False
+    if action in PROPOSER_ACTIONS:
+        return exc.proposer_id == ctx.user.id
+    if action in COMMITTEE_ACTIONS:
+        return ctx.user.has("committee")
+    if action in OVERSEER_ACTIONS:
+        return ctx.user.has("committee") or ctx.user.has("officer")
+    if action == "reply":
+        return ctx.user.has("handler", exc.lead_department or "")
+    return False  # seconding is by invitation; a rating's expiry is the clock's
+
 
 def translate(ctx: Ctx, exc: DomainError) -> Reply:
     """The reply for any refusal of the union's rules, in the person's language."""
     if isinstance(exc, InvalidTransition):
-        allowed = ctx.join([ctx.t(f"proposals.action.{a.value}") for a in exc.allowed]) or "—"
+        mine = [a for a in exc.allowed if may_take(ctx, exc, a.value)]
+        names = list(dict.fromkeys(ctx.t(f"proposals.action.{a.value}") for a in mine))
         text = ctx.t(
-            exc.key,
+            exc.key if names else "proposals.error.transition_none",
             action=ctx.t(f"proposals.action.{exc.action.value}"),
             status=ctx.t(f"proposals.status.{exc.status.value}"),
-            allowed=allowed,
+            allowed=ctx.join(names),
         )
     else:
         params = {k: ctx.t(v.key) if isinstance(v, Term) else v for k, v in exc.params.items()}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.args import Arg, text
 from bot.errors import UserError
 from bot.registry import Area, Command
-from bot.replies import Reply
+from bot.replies import Reply, Section
 from commands._backend import Ctx
 
 area = Area("help")
@@ -24,34 +24,42 @@ async def help_command(ctx: Ctx) -> Reply:
     wanted: str | None = ctx.args["command"]
     if wanted:
         return _command_help(ctx, wanted.lstrip("/／"))
-    items = []
+    sections = []
     for registered_area in ctx.registry.areas:
-        usable = [
-            c
-            for c in registered_area.commands
-            if not c.hidden and c.permission.allows(ctx.principal)
-        ]
-        if not usable:
-            continue
-        items.append(ctx.t(f"{registered_area.name}.area"))
-        items.extend(f"    {c.usage()} — {_summary(ctx, c)}" for c in usable)
+        usable = _usable(ctx, registered_area.commands)
+        if usable:
+            sections.append(
+                Section(ctx.t(f"{registered_area.name}.area"), pairs=_pairs(ctx, usable))
+            )
     return Reply(
         title=ctx.t("help.title"),
         text=ctx.t("help.intro"),
-        items=items,
+        sections=sections,
         footer=ctx.t("help.footer"),
     )
+
+
+def _usable(ctx: Ctx, commands: list[Command]) -> list[Command]:
+    """What this person may run: the one rule for /help and /help GROUP."""
+    return [c for c in commands if not c.hidden and c.permission.allows(ctx.principal)]
+
+
+def _pairs(ctx: Ctx, commands: list[Command]) -> list[tuple[str, str]]:
+    return [(c.usage(), _summary(ctx, c)) for c in commands]
 
 
 def _command_help(ctx: Ctx, wanted: str) -> Reply:
     command = ctx.registry.find(wanted)
     if command is None:
         members, depth = ctx.registry.group(wanted.split())
-        if members and depth == len(wanted.split()):
+        usable = _usable(ctx, members)
+        if usable and depth == len(wanted.split()):
             return Reply(
                 title="/" + wanted,
-                items=[f"{c.usage()} — {_summary(ctx, c)}" for c in members if not c.hidden],
+                sections=[Section(ctx.t(f"{usable[0].area}.area"), pairs=_pairs(ctx, usable))],
             )
+        if members and depth == len(wanted.split()):
+            raise UserError("help.none_for_you", command=wanted[:60])
         raise UserError("help.unknown", command=wanted[:60])
     fields = [(ctx.t("help.usage"), command.usage())]
     if command.aliases:

@@ -39,7 +39,7 @@ async def whoami(ctx: Ctx) -> Reply:
         (ctx.t("identity.field.member"), yes if staff.union_member else no),
         (
             ctx.t("identity.field.delegate"),
-            f"{yes}（{staff.delegation}）" if staff.delegate and staff.delegation else no,
+            yes + ctx.paren(staff.delegation) if staff.delegate and staff.delegation else no,
         ),
         (ctx.t("identity.field.roles"), role_text),
         (ctx.t("identity.field.email"), staff.email or "—"),

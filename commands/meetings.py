@@ -11,15 +11,22 @@ from bot.errors import UserError
 from bot.forms import Form, FormField, StartForm
 from bot.permissions import LINKED, require, roles
 from bot.registry import Area
-from bot.replies import Choice, Reply
-from commands._backend import Ctx
+from bot.replies import Choice, Reply, Section
+from commands._backend import Ctx, catalogue_words
 from storage import outbox
 from storage.clock import utcnow
 from storage.meetings import checkin
 from storage.meetings import service as meetings
+from storage.models import Attendance, Meeting
 from storage.outbox import Button
 
 area = Area("meetings")
+# A delivery state by its code or its name in either language ("待发送", "pending").
+DELIVERY_STATUS_WORDS = {s: s for s in outbox.STATUSES} | {
+    word: value
+    for word, value in catalogue_words("meetings", "delivery").items()
+    if value in outbox.STATUSES
+}
 
 MEETING_ID = Arg("id", integer(1), metavar="ID")
 FORM = "meeting"
@@ -55,6 +62,32 @@ def aware(ctx: Ctx, wall: datetime) -> datetime:
     return wall.replace(tzinfo=ctx.tz)
 
 
+def school_level(ctx: Ctx) -> bool:
+    return None in ctx.user.scopes("officer") or ctx.user.has("admin")
+
+
+def own_sub_unions(ctx: Ctx) -> list[str]:
+    return sorted(s for s in ctx.user.scopes("officer") if s)
+
+
+def may_invite(ctx: Ctx, audience: str, _earlier: dict[str, Any]) -> None:
+    """The first step: a sub-union's officer may call only their own sub-union."""
+    if audience != "sub_union" and not school_level(ctx):
+        raise Invalid("meetings.error.sub_union_only", mine=ctx.join(own_sub_unions(ctx)))
+
+
+def may_call_for(ctx: Ctx, scope: str | None, earlier: dict[str, Any]) -> None:
+    """The second step: which sub-union; an officer of another one is told at once."""
+    if earlier.get("audience") != "sub_union" or school_level(ctx):
+        return
+    if (scope or "") not in own_sub_unions(ctx):
+        raise Invalid(
+            "meetings.error.not_your_sub_union",
+            mine=ctx.join(own_sub_unions(ctx)),
+            scope=scope or "—",
+        )
+
+
 async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Reply:
     # A sub-union's officer calls its own college congress; the rest is for school-level officers.
     if values["audience"] == "sub_union":
@@ -77,6 +110,7 @@ async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Re
         reminder_minutes=values.get("reminders") or default_reminders(ctx),
     )
     invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
+    await meetings.announce(ctx.services, meeting, "announced")
     await meetings.tell(
         ctx.services,
         meeting,
@@ -84,10 +118,7 @@ async def save(ctx: Ctx, values: dict[str, Any], _context: dict[str, Any]) -> Re
         invited,
         "invited",
         "invited",
-        buttons=[
-            Button("meetings.button.attend", f"/meeting attend {meeting.id}"),
-            Button("meetings.button.leave", f"/meeting leave {meeting.id}"),
-        ],
+        buttons=meetings.answer_buttons(meeting),
     )
     return Reply(
         text=ctx.t("meetings.created", id=meeting.id, title=meeting.title, count=len(invited))
@@ -99,6 +130,20 @@ area.form(
         name=FORM,
         title_key="meetings.form.title",
         fields=(
+            FormField(
+                "audience",
+                "meetings.form.field_audience",
+                choices=tuple((a, f"meetings.audience.{a}") for a in meetings.AUDIENCES),
+                check=may_invite,
+            ),
+            FormField(
+                "scope",
+                "meetings.form.field_scope",
+                text(500),
+                required=False,
+                hint_key="meetings.form.hint_scope",
+                check=may_call_for,
+            ),
             FormField("title", "meetings.form.field_title", text(100)),
             FormField(
                 "kind",
@@ -120,18 +165,6 @@ area.form(
             FormField("place", "meetings.form.field_place", text(200)),
             FormField(
                 "agenda", "meetings.form.field_agenda", text(4000), required=False, multiline=True
-            ),
-            FormField(
-                "audience",
-                "meetings.form.field_audience",
-                choices=tuple((a, f"meetings.audience.{a}") for a in meetings.AUDIENCES),
-            ),
-            FormField(
-                "scope",
-                "meetings.form.field_scope",
-                text(500),
-                required=False,
-                hint_key="meetings.form.hint_scope",
             ),
             FormField("documents", "meetings.form.field_documents", links, required=False),
             FormField(
@@ -218,17 +251,30 @@ async def show(ctx: Ctx) -> Reply:
             ),
         )
     choices = []
-    if meeting.status == "scheduled" and ctx.user.id in invited:
-        choices = [
-            Choice(ctx.t("meetings.button.attend"), f"/meeting attend {meeting.id}", "primary"),
-            Choice(ctx.t("meetings.button.leave"), f"/meeting leave {meeting.id}"),
-        ]
+    if meeting.status == "scheduled" and ctx.user.id in invited and utcnow() < meeting.ends_at:
+        choices = _answer_choices(ctx, meeting, invited[ctx.user.id].attendance)
     return Reply(
         title=f"#{meeting.id} {meeting.title}",
         text=meeting.agenda or "",
         fields=fields,
         choices=choices,
     )
+
+
+def _answer_choices(ctx: Ctx, meeting: Meeting, row: Attendance) -> list[Choice]:
+    """Only what fits the person's state: nothing once it has started (signing in takes
+    the code shown in the room); else attend unless they said so, and ask for leave unless
+    it is asked or granted."""
+    if row.checked_in_at is not None or utcnow() >= meeting.starts_at:
+        return []
+    offered = []
+    if row.answer != "attend":
+        offered.append(
+            Choice(ctx.t("meetings.button.attend"), f"/meeting attend {meeting.id}", "primary")
+        )
+    if row.answer != "leave" or row.leave_status == "declined":
+        offered.append(Choice(ctx.t("meetings.button.leave"), f"/meeting leave {meeting.id}"))
+    return offered
 
 
 def _offset_text(ctx: Ctx, minutes: int) -> str:
@@ -342,6 +388,7 @@ async def decline(ctx: Ctx) -> Reply:
 async def cancel(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     invited = await meetings.cancel(ctx.services, meeting, ctx.args["reason"])
+    await meetings.announce(ctx.services, meeting, "cancelled")
     await meetings.tell(
         ctx.services,
         meeting,
@@ -354,6 +401,13 @@ async def cancel(ctx: Ctx) -> Reply:
     return Reply(text=ctx.t("meetings.cancelled", title=meeting.title, count=len(invited)))
 
 
+AUDIENCE_WORDS = {a: a for a in meetings.AUDIENCES} | {
+    word: value
+    for word, value in catalogue_words("meetings", "audience").items()
+    if value in meetings.AUDIENCES
+}
+
+
 @area.command(
     "meeting edit",
     aliases=["会议 修改"],
@@ -363,40 +417,86 @@ async def cancel(ctx: Ctx) -> Reply:
         Option("start", local_datetime, metavar="DATETIME"),
         Option("end", local_datetime, metavar="DATETIME"),
         Option("place", text(200), metavar="PLACE"),
+        Option("agenda", text(4000), metavar="TEXT"),
+        Option("audience", choice(AUDIENCE_WORDS, "meetings.audience.{value}"), metavar="AUDIENCE"),
+        Option("scope", text(500), metavar="SCOPE"),
     ],
 )
 async def edit(ctx: Ctx) -> Reply:
+    """Time, place, agenda and who is invited; everyone affected is told what changed."""
     start, end, place = ctx.args["start"], ctx.args["end"], ctx.args["place"]
-    if not (start or end or place):
+    agenda, audience, scope = ctx.args["agenda"], ctx.args["audience"], ctx.args["scope"]
+    if not (start or end or place or agenda or audience):
         raise UserError("meetings.error.nothing_to_change")
     meeting = await meetings.get(ctx.services, ctx.args["id"])
-    old = await meetings.change(
-        ctx.services,
-        meeting,
-        starts_at=aware(ctx, start) if start else None,
-        ends_at=aware(ctx, end) if end else None,
-        place=place,
-    )
-    invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
-    await meetings.tell(
-        ctx.services,
-        meeting,
-        f"changed:{meeting.updated_at.isoformat()}",
-        invited,
-        "changed",
-        "invited",
-        old_place=old["place"],
-        _old_at=old["starts_at"].isoformat(),
-    )
-    return Reply(
-        text=ctx.t(
-            "meetings.changed",
-            title=meeting.title,
-            when=ctx.when(meeting.starts_at),
-            place=meeting.place,
-            count=len(invited),
+    done: list[str] = []
+    if audience:
+        try:  # the same rule as at the first steps of /meeting create
+            may_invite(ctx, audience, {})
+            may_call_for(ctx, scope, {"audience": audience})
+        except Invalid as exc:
+            raise UserError(exc.key, **exc.params) from None
+        added, removed = await meetings.set_audience(ctx.services, meeting, audience, scope or "")
+        await meetings.tell(
+            ctx.services,
+            meeting,
+            f"invited:{meeting.updated_at.isoformat()}",
+            added,
+            "invited",
+            "invited",
+            buttons=meetings.answer_buttons(meeting),
         )
-    )
+        await meetings.tell(
+            ctx.services,
+            meeting,
+            f"uninvited:{meeting.updated_at.isoformat()}",
+            removed,
+            "uninvited",
+            "was_invited",
+        )
+        done.append(ctx.t("meetings.audience_changed", added=len(added), removed=len(removed)))
+    invited = [i.staff_id for i in await meetings.invitees(ctx.services, meeting.id)]
+    if start or end or place:
+        old = await meetings.change(
+            ctx.services,
+            meeting,
+            starts_at=aware(ctx, start) if start else None,
+            ends_at=aware(ctx, end) if end else None,
+            place=place,
+        )
+        await meetings.tell(
+            ctx.services,
+            meeting,
+            f"changed:{meeting.updated_at.isoformat()}",
+            invited,
+            "changed",
+            "invited",
+            old_place=old["place"],
+            _old_at=old["starts_at"].isoformat(),
+        )
+        await meetings.announce(ctx.services, meeting, "changed")
+        done.append(
+            ctx.t(
+                "meetings.changed",
+                title=meeting.title,
+                when=ctx.when(meeting.starts_at),
+                place=meeting.place,
+                count=len(invited),
+            )
+        )
+    if agenda:
+        await meetings.set_agenda(ctx.services, meeting, agenda.replace("\\n", "\n"))
+        await meetings.tell(
+            ctx.services,
+            meeting,
+            f"agenda:{meeting.updated_at.isoformat()}",
+            invited,
+            "agenda_changed",
+            "invited",
+            buttons=[Button("meetings.button.show", f"/meeting show {meeting.id}")],
+        )
+        done.append(ctx.t("meetings.agenda_set", count=len(invited)))
+    return Reply(text="\n".join(done))
 
 
 @area.command(
@@ -471,7 +571,16 @@ async def roll(ctx: Ctx) -> Reply:
     "deliveries",
     aliases=["投递状态"],
     permission=roles("officer"),
-    options=[Option("status", choice({s: s for s in outbox.STATUSES}), metavar="STATUS")],
+    options=[
+        Option(
+            "status",
+            choice(
+                DELIVERY_STATUS_WORDS,
+                "meetings.delivery.{value}",
+            ),
+            metavar="STATUS",
+        )
+    ],
 )
 async def deliveries(ctx: Ctx) -> Reply:
     report = await outbox.report(ctx.services, ctx.args["status"])
@@ -480,7 +589,29 @@ async def deliveries(ctx: Ctx) -> Reply:
     ]
     fields.append((ctx.t("meetings.delivery.oldest"), ctx.when(report.oldest_pending)))
     items = [
-        f"{ctx.when(at)} {state} {platform} {who}: {why}"
-        for at, state, platform, who, why in report.failures
+        ctx.t(
+            "meetings.delivery.line",
+            when=ctx.when(line.at),
+            status=ctx.t(f"meetings.delivery.{line.status}"),
+            platform=line.platform,
+            who=line.staff_no,
+            subject=subject_text(ctx, line),
+            why=line.error or "—",
+        )
+        for line in report.failures
     ]
-    return Reply(title=ctx.t("meetings.delivery.title"), fields=fields, items=items)
+    heading = (
+        ctx.t("meetings.delivery.listed", status=ctx.t(f"meetings.delivery.{ctx.args['status']}"))
+        if ctx.args["status"]
+        else ctx.t("meetings.delivery.listed_failures")
+    )
+    sections = [Section(heading, items or [ctx.t("meetings.delivery.none")])]
+    return Reply(title=ctx.t("meetings.delivery.title"), fields=fields, sections=sections)
+
+
+def subject_text(ctx: Ctx, line: outbox.QueueLine) -> str:
+    """What a queued message is about, in the reader's words: "会议 #3（remind）"."""
+    kind, ident, occasion = line.subject
+    key = f"meetings.delivery.subject.{kind}"
+    name = ctx.t(key) if ctx.catalog.has(key) else kind
+    return f"{name} #{ident}" + (ctx.paren(occasion) if occasion else "")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from bot.args import Arg, Option, choice, integer, text
 from bot.config import Settings
 from bot.errors import UserError
-from bot.forms import Form, FormField, StartForm
+from bot.forms import TITLE_KEY, Form, FormField, StartForm
 from bot.permissions import LINKED, roles
 from bot.registry import Area
-from bot.replies import Choice, Reply, Section
-from commands._backend import Ctx, staff_of, today
+from bot.replies import Attachment, Choice, Reply, Section
+from commands._backend import Ctx, catalogue_words, size, staff_of, today
+from commands._benefits import file_store
 from commands._charts import proposal_chart
 from commands._proposals import (
     OVERSEERS,
@@ -22,9 +24,12 @@ from commands._proposals import (
     viewer,
     visible,
 )
+from commands.errors import translate
+from storage.errors import ProposalError
 from storage.models import CongressSession, Proposal
 from storage.outbox import Button
 from storage.proposals import congress, notify, queries, service, statistics
+from storage.proposals import files as proposal_files
 from storage.proposals.queries import Scope
 from storage.proposals.rules import ProposalRules
 from storage.proposals.state import Status
@@ -55,7 +60,10 @@ SCOPES = {
     "all": Scope.ALL,
     "全部": Scope.ALL,
 }
-STATUS_WORDS = {status.value: status.value for status in Status}
+STATUS_WORDS = {status.value: status.value for status in Status} | catalogue_words(
+    "proposals", "status"
+)
+SATISFACTION_WORDS |= catalogue_words("proposals", "satisfaction")
 
 
 async def save_form(ctx: Ctx, values: dict[str, Any], form_context: dict[str, Any]) -> Reply:
@@ -124,14 +132,15 @@ def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
 async def new(ctx: Ctx) -> StartForm:
     staff = staff_of(ctx)
     session = await congress.current_session(ctx.services)
+    # The form is titled with what it will file: 提案, or 意见建议.
+    suggestion = {TITLE_KEY: "proposals.form.title_suggestion"}
     if not staff.delegate:
         intro = Reply(text=ctx.t("proposals.will_be_suggestion_not_delegate"))
-    elif not congress.window_open(session, today(ctx)):
+        return StartForm(FORM, intro=intro, context=suggestion)
+    if not congress.window_open(session, today(ctx)):
         intro = Reply(text=ctx.t("proposals.will_be_suggestion_window"))
-    else:
-        intro = Reply(
-            text=ctx.t("proposals.will_be_proposal", session=session.name if session else "")
-        )
+        return StartForm(FORM, intro=intro, context=suggestion)
+    intro = Reply(text=ctx.t("proposals.will_be_proposal", session=session.name if session else ""))
     return StartForm(FORM, intro=intro)
 
 
@@ -147,6 +156,60 @@ async def edit(ctx: Ctx) -> StartForm:
         "department": proposal.suggested_department or "",
     }
     return StartForm(FORM, initial=initial, context={"edit": proposal.id})
+
+
+@area.command(
+    "proposal attach",
+    aliases=["提案 附件"],
+    args=[PROPOSAL_ID],
+    private=True,
+    takes_files=True,
+)
+async def attach(ctx: Ctx) -> Reply:
+    """Files sent with the command (on the console: /file PATH /proposal attach ID) go to
+    my proposal before it is submitted."""
+    proposal = await visible(ctx, ctx.args["id"])
+    sent = ctx.message.files
+    if not sent:
+        return Reply(text=ctx.t("proposals.attach_how", id=proposal.id), error=True)
+    done, problems = [], []
+    for item in sent:
+        if item.refused:
+            problems.append(ctx.t("proposals.file_refused", name=item.name, why=item.refused))
+            continue
+        try:
+            row = await proposal_files.attach(
+                ctx.services,
+                file_store(ctx.settings),
+                proposal,
+                ctx.user.id,
+                name=item.name,
+                mime_type=item.mime_type,
+                content=item.content,
+            )
+        except ProposalError as exc:
+            if exc.key in ("proposals.error.not_yours", "proposals.error.only_drafts"):
+                raise  # about the proposal, not this file: nothing else would go in
+            problems.append(translate(ctx, exc).text)
+            continue
+        done.append(ctx.t("proposals.attached", name=row.name, id=proposal.id, size=size(row.size)))
+    return Reply(text="\n".join(done + problems), error=not done)
+
+
+@area.command(
+    "proposal file",
+    aliases=["提案 查看附件"],
+    args=[PROPOSAL_ID, Arg("n", integer(1), metavar="N")],
+    private=True,
+)
+async def file(ctx: Ctx) -> Reply:
+    row, content = await proposal_files.read(
+        ctx.services, file_store(ctx.settings), viewer(ctx), ctx.args["id"], ctx.args["n"]
+    )
+    return Reply(
+        text=ctx.t("proposals.file_sent", name=row.name, id=ctx.args["id"]),
+        attachment=Attachment(row.name, content, row.mime_type),
+    )
 
 
 @area.command("proposal delete", aliases=["提案 删除"], args=[PROPOSAL_ID])
@@ -193,13 +256,29 @@ async def show(ctx: Ctx) -> Reply:
                 (ctx.t("proposals.field.supporting"), names(list(proposal.supporting_departments)))
             )
         fields.append((ctx.t("proposals.field.due"), ctx.day(proposal.due_date)))
+    attached = (await proposal_files.files_of(ctx.services, [proposal.id])).get(proposal.id, [])
+    if attached:
+        fields.append(
+            (
+                ctx.t("proposals.field.files"),
+                "\n".join(
+                    f"{n}. {row.name} ({size(row.size)})" for n, row in enumerate(attached, start=1)
+                )
+                + "\n"
+                + ctx.t("proposals.file_hint", id=proposal.id),
+            )
+        )
     if proposal.review_note:
         fields.append((ctx.t("proposals.field.review_note"), proposal.review_note))
     if proposal.reply_text:
         fields.append(
             (
                 ctx.t("proposals.field.reply"),
-                f"{ctx.t(f'proposals.grade.{proposal.reply_grade}')}：{proposal.reply_text}",
+                ctx.t(
+                    "proposals.reply_line",
+                    grade=ctx.t(f"proposals.grade.{proposal.reply_grade}"),
+                    text=proposal.reply_text,
+                ),
             )
         )
     if proposal.satisfaction:
@@ -207,12 +286,34 @@ async def show(ctx: Ctx) -> Reply:
         if proposal.rating_comment:
             rating += ctx.paren(proposal.rating_comment)
         fields.append((ctx.t("proposals.field.rating"), rating))
+    events = await queries.history(ctx.services, proposal.id)
+    linked = [proposal.merged_into_id] if proposal.merged_into_id else []
+    linked += [int(e.detail[k]) for e, _n in events for k in ("into", "from") if k in e.detail]
+    titles = await queries.titles(ctx.services, linked)
     history = [
         f"{ctx.when(event.at)} {name or ctx.t('proposals.system')}: "
         f"{ctx.t(f'proposals.action.{event.action}')}"
-        + (f" → {ctx.t(f'proposals.status.{event.to_status}')}" if event.to_status else "")
-        for event, name in await queries.history(ctx.services, proposal.id)
+        + event_detail(ctx, event.action, event.detail, titles)
+        + (
+            f" → {ctx.t(f'proposals.status.{event.to_status}')}"
+            if event.to_status != event.from_status
+            else ""
+        )
+        for event, name in events
     ]
+    choices = actions_for(ctx, proposal)
+    if proposal.merged_into_id:
+        target = proposal.merged_into_id
+        fields.insert(
+            1,
+            (
+                ctx.t("proposals.field.merged_into"),
+                ctx.t("proposals.merged_into", id=target, title=titles.get(target, "")),
+            ),
+        )
+        choices = [
+            Choice(ctx.t("proposals.button.show_target", id=target), f"/proposal show {target}")
+        ]
     body = (
         f"{ctx.t('proposals.form.field_reasons')}\n{proposal.reasons or '—'}\n\n"
         f"{ctx.t('proposals.form.field_measures')}\n{proposal.measures or '—'}"
@@ -222,8 +323,26 @@ async def show(ctx: Ctx) -> Reply:
         text=body,
         fields=fields,
         items=[ctx.t("proposals.history"), *history],
-        choices=actions_for(ctx, proposal),
+        choices=choices,
     )
+
+
+def event_detail(ctx: Ctx, action: str, detail: dict[str, Any], titles: dict[int, str]) -> str:
+    """What a history line needs besides the action: where it was merged, which rating,
+    which grade, why it was refused."""
+    if action == "merge" and "into" in detail:
+        target = int(detail["into"])
+        return " " + ctx.t("proposals.merged_into", id=target, title=titles.get(target, ""))
+    if action == "merged_in" and "from" in detail:
+        source = int(detail["from"])
+        return " " + ctx.t("proposals.merged_from", id=source, title=titles.get(source, ""))
+    if action.startswith("rate_") and detail.get("satisfaction"):
+        return ctx.paren(ctx.t(f"proposals.satisfaction.{detail['satisfaction']}"))
+    if action == "reply" and detail.get("grade"):
+        return ctx.paren(ctx.t(f"proposals.grade.{detail['grade']}"))
+    if action == "reject" and detail.get("reason"):
+        return ctx.paren(str(detail["reason"]))
+    return ""
 
 
 def actions_for(ctx: Ctx, proposal: Proposal) -> list[Choice]:
@@ -370,7 +489,7 @@ async def withdraw(ctx: Ctx) -> Reply:
     aliases=["提案 评价", "评价"],
     args=[
         PROPOSAL_ID,
-        Arg("satisfaction", choice(SATISFACTION_WORDS)),
+        Arg("satisfaction", choice(SATISFACTION_WORDS, "proposals.satisfaction.{value}")),
         Arg("comment", text(1000), required=False, rest=True),
     ],
 )
@@ -379,7 +498,8 @@ async def rate(ctx: Ctx) -> Reply:
     satisfaction, comment = ctx.args["satisfaction"], ctx.args["comment"]
     if satisfaction == "unsatisfied" and not comment:
         raise UserError("proposals.error.comment_needed")
-    after = await service.rate(ctx.services, proposal, ctx.user.id, satisfaction, comment)
+    redo_due = today(ctx) + timedelta(days=rules(ctx).redo_days)
+    after = await service.rate(ctx.services, proposal, ctx.user.id, satisfaction, comment, redo_due)
     if after == Status.REOPENED:
         handlers = await notify.handlers_of(ctx.services, [proposal.lead_department or ""])
         await notify.tell(
@@ -413,7 +533,7 @@ async def rate(ctx: Ctx) -> Reply:
     aliases=["提案 列表"],
     args=[Arg("scope", choice(SCOPES), required=False)],
     options=[
-        Option("status", choice(STATUS_WORDS), metavar="STATUS"),
+        Option("status", choice(STATUS_WORDS, "proposals.status.{value}"), metavar="STATUS"),
         Option("category", text(32), metavar="CATEGORY"),
     ],
 )
@@ -469,7 +589,9 @@ async def overdue(ctx: Ctx) -> Reply:
 )
 async def urge(ctx: Ctx) -> Reply:
     proposal = await queries.get(ctx.services, ctx.args["id"])
-    count = await service.urge(ctx.services, proposal, today(ctx))
+    count = await service.urge(
+        ctx.services, proposal, today(ctx), ctx.tz, rules(ctx).urge_every_days
+    )
     handlers = await notify.handlers_of(ctx.services, [proposal.lead_department or ""])
     await notify.tell(
         ctx.services,
@@ -496,12 +618,15 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-SESSION_ARG = Arg("session", text(100), required=False, rest=True, metavar="SESSION")
+SESSION_ARG = Arg("name", text(100), required=False, rest=True, metavar="SESSION")
 
 
 async def _session_named(ctx: Ctx) -> CongressSession | None:
-    """The session the caller named, or the current one. Refuses an unknown name."""
-    name = ctx.args["session"]
+    """The session the caller named (`SESSION` or `--session NAME`), every session with
+    `--all` (None), else the current one. Refuses an unknown name."""
+    if ctx.args.get("all"):
+        return None
+    name = ctx.args["name"] or ctx.args.get("session")
     if not name:
         return await congress.current_session(ctx.services)
     session = await congress.session_by_name(ctx.services, name)
@@ -510,7 +635,13 @@ async def _session_named(ctx: Ctx) -> CongressSession | None:
     return session
 
 
-@area.command("proposal stats", aliases=["提案 统计"], args=[SESSION_ARG])
+SESSION_OPTIONS = [
+    Option("all", flag=True),
+    Option("session", text(100), metavar="NAME"),
+]
+
+
+@area.command("proposal stats", aliases=["提案 统计"], args=[SESSION_ARG], options=SESSION_OPTIONS)
 async def stats(ctx: Ctx) -> Reply:
     session = await _session_named(ctx)
     figures = await statistics.stats(
@@ -518,6 +649,7 @@ async def stats(ctx: Ctx) -> Reply:
     )
     fields = [
         (ctx.t("proposals.stats.total"), str(figures.total)),
+        (ctx.t("proposals.stats.suggestions"), str(figures.suggestions)),
         (ctx.t("proposals.stats.acceptance"), percent(figures.acceptance_rate)),
         (ctx.t("proposals.stats.on_time"), percent(figures.on_time_rate)),
         (ctx.t("proposals.stats.satisfaction"), percent(figures.satisfaction_rate)),
@@ -566,14 +698,12 @@ async def stats(ctx: Ctx) -> Reply:
     title = ctx.t(
         "proposals.stats.title", session=session.name if session else ctx.t("proposals.all")
     )
-    chart = Choice(
-        ctx.t("proposals.button.chart"),
-        "/proposal chart" + (f" {session.name}" if ctx.args["session"] and session else ""),
-    )
+    which = " --all" if ctx.args["all"] else f" {session.name}" if session else ""
+    chart = Choice(ctx.t("proposals.button.chart"), "/proposal chart" + which)
     return Reply(title=title, fields=fields, sections=sections, choices=[chart])
 
 
-@area.command("proposal chart", aliases=["提案 图表"], args=[SESSION_ARG])
+@area.command("proposal chart", aliases=["提案 图表"], args=[SESSION_ARG], options=SESSION_OPTIONS)
 async def chart(ctx: Ctx) -> Reply:
     """The figures of /proposal stats as a picture (the weekly digest carries it too)."""
     session = await _session_named(ctx)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.args import Arg, Option, choice, integer, parse_date, text
 from bot.errors import UserError
+from bot.i18n import LANGUAGES
 from bot.permissions import require, roles
 from bot.registry import Area
 from bot.replies import Reply
@@ -63,9 +65,18 @@ async def review(ctx: Ctx) -> Reply:
         target = await queries.get(ctx.services, target_id)
         added = await service.merge(ctx.services, proposal, target)
         text_ = ctx.t("review.merged", id=proposal.id, target=target.id, count=len(added))
+        # The proposers read where it went, in their own language, not a bare number.
+        notes: dict[str, Any] = {
+            f"note_{lang}": ctx.catalog.get(
+                lang, "review.merged_note", target=target.id, title=target.title
+            )
+            for lang in LANGUAGES
+        }
     else:
         await service.convert(ctx.services, proposal)
         text_ = ctx.t("review.converted", id=proposal.id)
+    if decision != "merge":
+        notes = {"note": detail or ""}
     await notify.tell(
         ctx.services,
         proposal,
@@ -73,7 +84,7 @@ async def review(ctx: Ctx) -> Reply:
         proposers,
         why="proposer",
         **in_every_language(ctx, "decision", f"review.decision.{decision}"),
-        note=detail or "",
+        **notes,
     )
     return Reply(text=text_)
 
@@ -103,8 +114,6 @@ async def assign(ctx: Ctx) -> Reply:
             known=ctx.join(sorted(known)),
         )
     due = ctx.args["due"] or today(ctx) + timedelta(days=rules(ctx).reply_days)
-    if due < today(ctx):
-        raise UserError("review.due_in_past")
     await service.assign(ctx.services, proposal, lead, supporting, due)
     handlers = await notify.handlers_of(ctx.services, [lead, *supporting])
     await notify.tell(
@@ -123,8 +132,38 @@ async def assign(ctx: Ctx) -> Reply:
             "review.assigned", id=proposal.id, lead=lead, due=ctx.day(due), handlers=len(handlers)
         )
     )
+    notes = []
+    if due < today(ctx):  # recorded late: accepted, and overdue from now on
+        notes.append(ctx.t("review.due_passed", due=ctx.day(due)))
     if without:
-        reply.footer = ctx.t("review.no_handlers", departments=ctx.join(without))
+        notes.append(ctx.t("review.no_handlers", departments=ctx.join(without)))
+    reply.footer = "\n".join(notes) or None
+    return reply
+
+
+@area.command(
+    "proposal due",
+    aliases=["提案 期限"],
+    permission=roles(*OVERSEERS),
+    args=[PROPOSAL_ID, Arg("due", parse_date, metavar="DATE")],
+)
+async def set_due(ctx: Ctx) -> Reply:
+    """A new due date: for a reply sent back, more time granted, or a late record."""
+    proposal = await queries.get(ctx.services, ctx.args["id"])
+    due = ctx.args["due"]
+    await service.set_due(ctx.services, proposal, due)
+    handlers = await notify.handlers_of(ctx.services, [proposal.lead_department or ""])
+    await notify.tell(
+        ctx.services,
+        proposal,
+        f"due_set:{due.isoformat()}",
+        handlers,
+        why="handler",
+        buttons=[Button("proposals.button.show", f"/proposal show {proposal.id}")],
+    )
+    reply = Reply(text=ctx.t("review.due_set", id=proposal.id, due=ctx.day(due)))
+    if due < today(ctx):
+        reply.footer = ctx.t("review.due_passed", due=ctx.day(due))
     return reply
 
 

@@ -1,8 +1,9 @@
 """Sending as fast as platforms allow, and no faster.
 
 Defaults are the platforms' published limits: Telegram about 30 messages a second
-overall and about one a second per chat; Slack about one a second per channel.
-Each can be changed with `UNIONBOT_RATE_<PLATFORM>_GLOBAL` / `_PER_CHAT` (per second).
+overall, about one a second per chat and 20 a minute per group; Slack about one a
+second per channel. Each can be changed with `UNIONBOT_RATE_<PLATFORM>_GLOBAL` /
+`_PER_CHAT` / `_PER_GROUP` (per second).
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULTS: dict[str, tuple[float, float]] = {  # platform -> (overall per s, per chat per s)
-    "telegram": (30.0, 1.0),
-    "slack": (20.0, 1.0),
+# platform -> (overall, per chat, per group chat), messages per second
+DEFAULTS: dict[str, tuple[float, float, float]] = {
+    "telegram": (30.0, 1.0, 20 / 60),
+    "slack": (20.0, 1.0, 1.0),
 }
+
+
+def is_group(platform: str, chat: str) -> bool:
+    """A group chat: Telegram's have negative ids."""
+    return platform == "telegram" and chat.startswith("-")
 
 
 @dataclass
@@ -45,13 +52,14 @@ def _rate(env: Mapping[str, str], name: str, default: float) -> float:
 
 class RateLimiter:
     def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self.limits: dict[str, tuple[float, float]] = {}
+        self.limits: dict[str, tuple[float, float, float]] = {}
         env = env or {}
-        for platform, (overall, per_chat) in DEFAULTS.items():
+        for platform, (overall, per_chat, per_group) in DEFAULTS.items():
             key = f"UNIONBOT_RATE_{platform.upper()}"
             self.limits[platform] = (
                 _rate(env, f"{key}_GLOBAL", overall),
                 _rate(env, f"{key}_PER_CHAT", per_chat),
+                _rate(env, f"{key}_PER_GROUP", per_group),
             )
         self._buckets: dict[tuple[str, str], _Bucket] = {}
 
@@ -65,11 +73,12 @@ class RateLimiter:
         """Reserve a slot for one message and say how long to wait before sending it."""
         if platform not in self.limits:
             return 0.0
-        overall, per_chat = self.limits[platform]
+        overall, per_chat, per_group = self.limits[platform]
+        rate = min(per_chat, per_group) if is_group(platform, chat) else per_chat
         now = time.monotonic()
         waits = [
             self._bucket(platform, "*", overall).reserve(now),
-            self._bucket(platform, chat, per_chat).reserve(now),
+            self._bucket(platform, chat, rate).reserve(now),
         ]
         return max(waits)
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from storage.clock import utcnow
+from storage.meetings import service as meetings
 from storage.meetings.service import DEFAULT_REMINDERS
 from storage.models import (
     Attendance,
@@ -22,6 +23,7 @@ from storage.models import (
     ProposalPerson,
     Staff,
 )
+from storage.proposals.state import ACCEPTED
 from storage.roster import COLUMNS, ImportReport, import_rows
 from storage.store import Store
 
@@ -365,6 +367,11 @@ DEMO_PROPOSALS = [
         "satisfied",
     ),
     ("C3001", "answered", "关于规范教学楼多媒体设备维护的提案", "teaching", ACADEMIC, 2, 3, None),
+    ("D2002", "draft", "关于增加校园充电桩的提案（草稿）", "campus", None, None, None, None),
+    ("D2003", "seconding", "关于完善青年教师周转房的提案", "welfare", None, None, None, None),
+    ("C3002", "accepted", "关于优化实验室安全培训的提案", "teaching", None, None, None, None),
+    ("D2103", "rejected", "关于调整个人岗位等级的提案", "personnel", None, None, None, None),
+    ("T1002", "submitted", "建议图书馆增设自习座位预约", "campus", None, None, None, None),
 ]
 
 
@@ -390,11 +397,13 @@ async def _demo_congress(store: Store) -> None:
         DEMO_PROPOSALS, start=1
     ):
         filed = recent if status == "submitted" else now - timedelta(days=60 - n)
-        accepted = status != "submitted"
+        accepted = status in ACCEPTED
         proposal = Proposal(
             session_id=session.id,
+            kind="suggestion" if staff_no.startswith("T") else "proposal",
             status=status,
             case_no=f"{today.year}-{n:03d}" if accepted else None,
+            review_note="属于个人事项，建议向人事处反映。" if status == "rejected" else None,
             title=title,
             reasons="示例提案：提案理由。",
             measures="示例提案：具体建议。",
@@ -410,7 +419,7 @@ async def _demo_congress(store: Store) -> None:
             satisfaction=rating,
             rounds=1 if status == "reopened" else 0,
             created_at=filed,
-            submitted_at=filed,
+            submitted_at=filed if status not in ("draft", "seconding") else None,
             closed_at=now - timedelta(days=10) if status == "closed" else None,
             updated_at=recent,
         )
@@ -426,6 +435,16 @@ async def _demo_congress(store: Store) -> None:
                 answered_at=filed,
             )
         )
+        if status == "seconding":  # waiting for 陈静, who is asked to second it
+            store.session.add(
+                ProposalPerson(
+                    proposal_id=proposal.id,
+                    staff_id=ids["D2001"],
+                    role="seconder",
+                    answer="invited",
+                    invited_at=recent,
+                )
+            )
         if replied_ago:
             store.session.add(
                 ProposalEvent(
@@ -491,6 +510,17 @@ async def _demo_congress(store: Store) -> None:
             )
         )
     await store.session.flush()
+    # The invitations of those who have not answered, queued as creating a meeting does: their first
+    # console shows one, and /deliveries has something real in it.
+    await meetings.tell(
+        store,
+        meeting,
+        "invited",
+        [ids[n] for n in sorted(ids) if n.startswith(("D", "C")) and n not in answers],
+        "invited",
+        "invited",
+        buttons=meetings.answer_buttons(meeting),
+    )
 
 
 async def _demo_benefits(store: Store) -> None:

@@ -48,6 +48,10 @@ class InvalidTransition(ProposalError):
         self.status = status
         self.action = action
         self.allowed = list(allowed)
+        # Whose proposal and which department's, so the reply can offer only what the
+        # person refused may do themselves (set where the proposal is known).
+        self.proposer_id: int | None = None
+        self.lead_department: str | None = None
 
 
 class MeetingError(DomainError):

@@ -197,6 +197,17 @@ async def ensure_identity(
         if not inserted and identity.staff_id == staff_id:
             return identity  # linked a moment ago by the same person's other message
     if identity.staff_id != staff_id:
+        # The account was someone else's (the roster's emails changed, or a new code): that
+        # link ends, on the record, before the new one begins.
+        await audit.record(
+            store,
+            "identity.unlink",
+            "identity",
+            identity.id,
+            platform=platform,
+            staff_id=identity.staff_id,
+            replaced_by=staff_id,
+        )
         identity.staff_id = staff_id
         identity.linked_at = utcnow()
         identity.form_state = None

@@ -166,7 +166,9 @@ async def link_with_code(
 async def link_by_email(
     store: Store, platform: str, platform_user_id: str, email: str, *, display_name: str = ""
 ) -> StaffView | None:
-    """Link on first contact when the platform vouches for an email that is on the roster."""
+    """Link on first contact when the platform vouches for an email that is on the roster;
+    and re-link, ending the old link on the record, when the roster now gives that email
+    to someone else (checked on each first contact after a start)."""
     staff_id = await store.session.scalar(
         select(Staff.id).where(
             func.lower(Staff.email) == email.strip().lower(), Staff.active.is_(True)

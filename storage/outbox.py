@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.clock import utcnow
-from storage.models import Delivery, Identity, OutboxMessage, Staff
+from storage.models import ChatGroup, Delivery, Identity, OutboxMessage, Staff
 from storage.store import Store
 from storage.types import JSONType, UTCDateTime
 from storage.upsert import insert_ignore
@@ -245,6 +245,63 @@ async def enqueue_many(
     return inserted
 
 
+async def announce(
+    store: Store,
+    group: ChatGroup,
+    *,
+    reason: str,
+    message_key: str,
+    why_key: str,
+    params: dict[str, Any],
+) -> bool:
+    """Queue an announcement to a registered group chat (a meeting of its delegation or
+    sub-union), once per (reason, group). It must hold nothing personal: a group reads
+    it. False if it was queued before."""
+    now = utcnow()
+    added = await insert_ignore(
+        store.session,
+        OutboxMessage,
+        [
+            {
+                "reason": reason,
+                "recipient_id": None,
+                "group_id": group.id,
+                "message_key": message_key,
+                "why_key": why_key,
+                "params": params,
+                "urgent": False,
+                "alert": False,
+                "created_at": now,
+                "not_before": now,
+                "grace_seconds": None,
+            }
+        ],
+        conflict=("reason", "group_id"),
+    )
+    outbox_id = await store.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.reason == reason, OutboxMessage.group_id == group.id
+        )
+    )
+    await insert_ignore(
+        store.session,
+        Delivery,
+        [
+            {
+                "outbox_id": outbox_id,
+                "platform": group.platform,
+                "platform_user_id": group.chat_id,
+                "address": group.chat_id,
+                "status": PENDING,
+                "attempts": 0,
+                "due_at": now,
+            }
+        ],
+        conflict=("outbox_id", "platform", "platform_user_id"),
+    )
+    return added == 1
+
+
 BACKFILL_WINDOW = timedelta(days=7)
 
 
@@ -361,7 +418,7 @@ async def claim_due(
             OutboxMessage.grace_seconds,
         )
         .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
-        .join(Staff, Staff.id == OutboxMessage.recipient_id)
+        .outerjoin(Staff, Staff.id == OutboxMessage.recipient_id)  # none for a group
         .where(Delivery.id.in_(claimed))
         .order_by(Delivery.due_at, Delivery.id)
     )
@@ -421,10 +478,17 @@ async def defer(store: Store, delivery_id: int, until: datetime, reason: str) ->
     )
 
 
-async def cancel_pending(store: Store, reason_prefix: str) -> int:
-    """What is no longer true (a meeting moved or cancelled) is not sent."""
+async def cancel_pending(
+    store: Store, reason_prefix: str, recipients: Sequence[int] | None = None
+) -> int:
+    """What is no longer true (a meeting moved or cancelled, someone no longer invited) is
+    not sent: to anyone, or only to `recipients`."""
+    if recipients is not None and not recipients:
+        return 0
     escaped = reason_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     outboxes = select(OutboxMessage.id).where(OutboxMessage.reason.like(escaped + "%", escape="\\"))
+    if recipients is not None:
+        outboxes = outboxes.where(OutboxMessage.recipient_id.in_(list(recipients)))
     result = await store.session.execute(
         update(Delivery)
         .where(Delivery.status == PENDING, Delivery.outbox_id.in_(outboxes))
@@ -457,10 +521,29 @@ async def counts_by_status(store: Store) -> dict[str, int]:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueLine:
+    """One delivery in the queue report: when, its state, where, to whom, what about, why."""
+
+    at: datetime
+    status: str
+    platform: str
+    staff_no: str
+    reason: str  # what the message is about: "meeting:3:remind:1440:...", "proposal:5:assigned"
+    error: str
+
+    @property
+    def subject(self) -> tuple[str, str, str]:
+        """(kind, id, occasion) of what the message is about: ("meeting", "3", "remind")."""
+        kind, _, rest = self.reason.partition(":")
+        ident, _, occasion = rest.partition(":")
+        return kind, ident, occasion.split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
 class QueueReport:
     counts: dict[str, int]
     oldest_pending: datetime | None
-    failures: list[tuple[datetime, str, str, str, str]]  # when, status, platform, who, why
+    failures: list[QueueLine]  # the last of the state asked for (else failed and missed)
 
 
 async def report(store: Store, status: str | None = None, limit: int = 10) -> QueueReport:
@@ -478,16 +561,17 @@ async def report(store: Store, status: str | None = None, limit: int = 10) -> Qu
             Delivery.platform,
             Staff.staff_no,
             Delivery.last_error,
+            OutboxMessage.reason,
         )
         .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
-        .join(Staff, Staff.id == OutboxMessage.recipient_id)
+        .outerjoin(Staff, Staff.id == OutboxMessage.recipient_id)
         .where(Delivery.status.in_(wanted))
         .order_by(Delivery.due_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
-    failures: list[tuple[datetime, str, str, str, str]] = [
-        (sent or due, state, platform, staff_no, error or "")
-        for sent, due, state, platform, staff_no, error in rows
+    failures = [
+        QueueLine(sent or due, state, platform, staff_no or "group", reason, error or "")
+        for sent, due, state, platform, staff_no, error, reason in rows
     ]
     return QueueReport(counts, oldest, failures)
 

@@ -117,6 +117,15 @@ def test_rate_limiter_spaces_messages() -> None:
     assert limiter.delay("unknown-platform", "x") == 0
 
 
+def test_a_telegram_group_gets_twenty_messages_a_minute() -> None:
+    """Telegram's limit for a group is 20 a minute, stricter than its one a second per chat."""
+    limiter = RateLimiter()
+    delays = [limiter.delay("telegram", "-100123") for _ in range(4)]
+    assert delays[0] == 0 and [round(d) for d in delays[1:]] == [3, 6, 9]
+    private = [limiter.delay("telegram", "4242") for _ in range(2)]
+    assert private[1] <= 1.0, "a private chat keeps one a second"
+
+
 # ---------------------------------------------------------------- materialisation
 
 

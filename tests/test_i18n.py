@@ -15,17 +15,36 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOG = build_catalog()
 
 
+PLURAL = re.compile(r"\.#(zero|one|two|few|many|other)$")
+
+
+def base_keys(lang: str) -> set[str]:
+    """Keys with plural forms counted once: each language writes the forms its rules have."""
+    return {PLURAL.sub("", key) for key in CATALOG.keys(lang)}
+
+
 def test_both_languages_have_the_same_keys() -> None:
-    zh, en = set(CATALOG.keys("zh")), set(CATALOG.keys("en"))
+    zh, en = base_keys("zh"), base_keys("en")
     assert not zh - en, f"missing in en: {sorted(zh - en)}"
     assert not en - zh, f"missing in zh: {sorted(en - zh)}"
 
 
 def test_placeholders_match() -> None:
     for key in CATALOG.keys("zh"):
-        assert placeholders(CATALOG.get("zh", key)) == placeholders(CATALOG.messages["en"][key]), (
-            key
-        )
+        other = CATALOG.messages["en"].get(key)
+        assert other is not None, key
+        assert placeholders(CATALOG.messages["zh"][key]) == placeholders(other), key
+
+
+def test_every_plural_form_a_language_needs_is_written() -> None:
+    """English needs "one" wherever Chinese has a plural message; and each form is used."""
+    for key in CATALOG.keys("en"):
+        if key.endswith(".#other"):
+            base = key.removesuffix(".#other")
+            assert f"{base}.#one" in CATALOG.messages["en"], key
+    assert CATALOG.get("en", "meetings.offset.days", n=1) == "1 day before"
+    assert CATALOG.get("en", "meetings.offset.days", n=2) == "2 days before"
+    assert CATALOG.get("zh", "meetings.offset.days", n=1) == "提前 1 天"
 
 
 def test_no_catalogue_file_is_empty() -> None:
@@ -71,3 +90,16 @@ def test_literal_keys_used_in_code_exist(path: Path) -> None:
 def test_the_key_scanner_finds_keys() -> None:
     sample = 'ctx.t("identity.link.done", name=x)\nraise UserError("help.unknown")'
     assert KEY_CALL.findall(sample) == ["identity.link.done", "help.unknown"]
+
+
+FULL_WIDTH = re.compile(r"[，。：；（）！？「」【】、“”‘’《》]")
+
+
+def test_english_text_uses_ascii_punctuation() -> None:
+    """Full-width punctuation belongs to Chinese text: no English string carries any."""
+    wrong = {k: v for k, v in CATALOG.messages["en"].items() if FULL_WIDTH.search(v)}
+    assert not wrong, wrong
+
+
+def test_the_punctuation_scan_would_find_some() -> None:
+    assert FULL_WIDTH.search("A solved：done") and not FULL_WIDTH.search("A solved: done")

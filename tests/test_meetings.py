@@ -19,14 +19,14 @@ START = "2099-12-01 09:00"
 async def create_meeting(chat: ConsoleChat, audience: str = "1", scope: str = "-") -> int:
     assert "(1/10)" in await chat.say("O4001", "/meeting create")
     answers = (
+        audience,
+        scope,
         "第五届教代会第三次全体会议",
         "1",
         START,
         "2099-12-01 12:00",
         "学术报告厅",
         "-",
-        audience,
-        scope,
         "https://union.example.edu.cn/agenda.pdf",
     )
     for answer in answers:
@@ -60,9 +60,14 @@ async def test_invitation_leave_and_approval(any_chat: ConsoleChat) -> None:
     assert any("已获批准" in n.text for n in await chat.inbox("D2002"))
     shown = await chat.say("D2002", f"/meeting show {mid}")
     assert "请假已批准" in shown and "agenda.pdf" in shown and "提前 2 小时" in shown
+    assert [c.command for c in shown.replies[0].choices] == [f"/meeting attend {mid}"], (
+        "leave granted: only changing one's mind to attend is offered"
+    )
     assert "已确认参加" in await chat.say("D2003", f"/meeting attend {mid}")
     roll = await chat.say("O4001", f"/meeting roll {mid}")
-    assert "第一代表团：应到 5，确认 1，请假 1，已签到 0，缺席 0，未回复 3" in roll, roll.text
+    assert (
+        "第一代表团：应到 5，确认参加 1，已准假 1，已签到 0，缺席 0，未回复或请假待批 3" in roll
+    ), roll.text
     assert "需 6/8" in roll
     assert (await chat.say("T1001", "/meeting create")).error
 
@@ -125,39 +130,118 @@ async def test_sign_in_with_rotating_codes(chat: ConsoleChat) -> None:
 
 
 async def test_deliveries_report_for_officers(chat: ConsoleChat, app: App) -> None:
-    await create_meeting(chat)
+    await chat.say("D2002", "/whoami")  # linked: the invitation waits for them
+    mid = await create_meeting(chat)
+    pending = await chat.say("O4001", "/deliveries --status 待发送")
+    assert "最近的「待发送」消息" in pending and f"会议 #{mid}（invited）" in pending, pending.text
+    assert "已发送" not in pending.replies[0].sections[0].title
     report = await chat.say("O4001", "/deliveries")
     assert "待发送" in report and "已发送" in report
     assert (await chat.say("T1001", "/deliveries")).error
 
 
 async def test_sub_union_officers_call_only_their_own_meetings(chat: ConsoleChat) -> None:
-    await chat.say("O4101", "/meeting create")
+    """What can be checked is checked at the step it is about, and says what is wrong."""
+    first = await chat.say("O4101", "/meeting create")
+    assert "(1/10)" in first
+    refused = await chat.say("O4101", "1")  # all delegates: a school-level meeting
+    assert refused.error and "你是计算机学院分工会的干部，只能为本分工会安排会议" in refused
+    assert "(1/10)" in refused, "asked again, at the same step"
+    assert not (await chat.say("O4101", "4")).error
+    other = await chat.say("O4101", "文学院分工会")
+    assert other.error and "你是计算机学院分工会的干部，不能为文学院分工会安排会议" in other
+    assert "(2/10)" in other
     for answer in (
-        "计算机学院二级教代会",
-        "3",
-        START,
-        "2099-12-01 12:00",
-        "实验楼",
-        "-",
-        "1",
-        "-",
-        "-",
-    ):
-        await chat.say("O4101", answer)
-    refused = await chat.say("O4101", "-")
-    assert refused.error and "本分工会" in refused
-    await chat.say("O4101", "/meeting create")
-    for answer in (
-        "计算机学院二级教代会",
-        "3",
-        START,
-        "2099-12-01 12:00",
-        "实验楼",
-        "-",
-        "4",
         "计算机学院分工会",
+        "计算机学院二级教代会",
+        "3",
+        START,
+        "2099-12-01 12:00",
+        "实验楼",
+        "-",
         "-",
     ):
-        await chat.say("O4101", answer)
+        said = await chat.say("O4101", answer)
+        assert not said.error, said.text
     assert "已创建" in await chat.say("O4101", "-")
+
+
+def test_every_invitee_is_in_exactly_one_bucket_of_the_roll() -> None:
+    """A delegate who signs in without having answered is signed in, not also unanswered:
+    the buckets add up to the number expected."""
+    from itertools import product
+
+    from storage.meetings.service import RollLine, bucket
+
+    line = RollLine()
+    cases = list(
+        product(
+            ("none", "attend", "leave"),
+            (None, "pending", "approved", "declined"),
+            (False, True),
+            (False, True),
+        )
+    )
+    for answer, leave_status, checked_in, started in cases:
+        line.add(bucket(answer, leave_status, checked_in, started))
+    parts = line.confirmed + line.on_leave + line.checked_in + line.absent + line.unanswered
+    assert parts == line.expected == len(cases)
+    assert bucket("none", None, True, True) == "checked_in"
+    assert bucket("leave", "pending", False, False) == "unanswered"
+    assert bucket("leave", "approved", False, True) == "on_leave"
+
+
+async def test_editing_who_is_invited_and_the_agenda_tells_who_it_concerns(
+    chat: ConsoleChat,
+) -> None:
+    mid = await create_meeting(chat, audience="2", scope="第二代表团")
+    assert (await chat.inbox("D2102"))[0].choices  # invited, with the answer buttons
+    await chat.say("D2102", f"/meeting attend {mid}")
+    said = await chat.say("O4001", f"/meeting edit {mid} --audience 一个代表团 --scope 第一代表团")
+    assert "新邀请 5 人，取消 3 人" in said, said.text
+    gone = await chat.inbox("D2102")
+    assert (
+        gone
+        and "不再在会议" in gone[-1].text
+        and "原来在这次会议的参会名单中" in (gone[-1].footer or "")
+    )
+    new = await chat.inbox("D2001")
+    assert new and "邀请你参加" in new[-1].text
+    refused = await chat.say("O4101", f"/meeting edit {mid} --audience delegates")
+    assert refused.error and "只能为本分工会安排会议" in refused
+    agenda = await chat.say("O4001", f'/meeting edit {mid} --agenda "一、报告\\n二、选举"')
+    assert "议程已更新，已通知 5 人" in agenda
+    told = await chat.inbox("D2002")
+    assert any("议程已更新" in n.text for n in told)
+    shown = await chat.say("D2002", f"/meeting show {mid}")
+    assert "一、报告\n二、选举" in shown.text
+
+
+async def test_a_delegations_meeting_is_announced_in_its_group_without_names(
+    chat: ConsoleChat,
+) -> None:
+    from bot.app import make_deliverer
+    from bot.delivery import Recipient, SendResult
+    from bot.replies import Reply
+
+    said = await chat.say("D2101", "/group register delegation 第二代表团", group=True)
+    assert not said.error, said.text
+    mid = await create_meeting(chat, audience="2", scope="第二代表团")
+    sent: list[tuple[Recipient, Reply]] = []
+
+    async def send(recipient: Recipient, reply: Reply) -> SendResult:
+        sent.append((recipient, reply))
+        return SendResult.sent("m1")
+
+    deliverer = make_deliverer(chat.app, {"console": send})
+    await deliverer.run_once(platform_user_id="group-1", platforms=["console"])
+    assert len(sent) == 1, [r.plain() for _, r in sent]
+    recipient, reply = sent[0]
+    assert recipient.address == "group-1" and "会议通知" in reply.text
+    assert "学术报告厅" in reply.text and "本群登记为第二代表团的群" in (reply.footer or "")
+    assert not any(name in reply.plain() for name in ("孙磊", "周婷", "吴刚", "D2102"))
+    await chat.say("O4001", f"/meeting cancel {mid} 改期")
+    await deliverer.run_once(platform_user_id="group-1", platforms=["console"])
+    assert "会议取消" in sent[-1][1].text
+    report = await chat.say("O4001", "/deliveries --status sent")
+    assert "group" in report and f"会议 #{mid}" in report

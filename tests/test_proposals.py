@@ -110,11 +110,22 @@ async def test_the_whole_cycle(any_chat: ConsoleChat, tmp_path: Path) -> None:
     # Unsatisfied sends it back; the department and the committee are told.
     assert (await chat.say("D2001", f"/proposal rate {pid} 不满意")).error  # needs a comment
     assert "退回" in await chat.say("D2001", f"/proposal rate {pid} 不满意 价格仍未公示")
-    assert any("价格仍未公示" in n.text for n in await chat.inbox("H5001"))
+    sent_back = [n for n in await chat.inbox("H5001") if "价格仍未公示" in n.text]
+    redo = TODAY + timedelta(days=15)
+    assert sent_back and f"请在 {redo.isoformat()}" in sent_back[0].text, "with a new due date"
     assert any("价格仍未公示" in n.text for n in await chat.inbox("C3002"))
+    shown = await chat.say("D2001", f"/proposal show {pid}")
+    assert "重新办理" in shown and "评价（不满意）" in shown, "the history says which rating"
     overdue = await chat.say("C3001", "/proposal overdue")
-    assert "食堂饭菜价格偏高" in overdue, "sent back and not answered again is overdue"
+    assert "食堂饭菜价格偏高" not in overdue, "sent back: overdue only after its new due date"
+    assert "没有超期" in await chat.say("C3001", f"/proposal urge {pid}")
+    late = await chat.say("O4001", f"/proposal due {pid} {TODAY - timedelta(days=2)}")
+    assert "答复期限已改为" in late and "从现在起算作超期" in late
+    assert "食堂饭菜价格偏高" in await chat.say("C3001", "/proposal overdue")
     assert "已向后勤管理处督办" in await chat.say("C3001", f"/proposal urge {pid}")
+    again = await chat.say("O4001", f"/proposal urge {pid}")
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    assert again.error and f"{tomorrow} 起才能再次督办" in again, "one urge a day"
     assert any("督办" in n.text for n in await chat.inbox("H5001"))
     await chat.say("H5001", f"/reply {pid} A 已公示成本并开设平价窗口")
     assert "已办结" in await chat.say("D2001", f"/proposal rate {pid} 满意")
@@ -170,7 +181,7 @@ async def test_the_whole_cycle(any_chat: ConsoleChat, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     sheet = load_workbook(out)["proposals"]
     header = [cell.value for cell in sheet[1]]
-    assert header[:6] == ["id", "case_no", "session", "title", "category", "status"]
+    assert header[:7] == ["id", "case_no", "session", "title", "kind", "category", "status"]
     rows = {
         row[0]: dict(zip(header, row, strict=True))
         for row in sheet.iter_rows(min_row=2, values_only=True)
@@ -260,7 +271,8 @@ async def test_export_keeps_formulas_as_text(chat: ConsoleChat, tmp_path: Path) 
         if fmt == "xlsx":
             book = load_workbook(out)
             cell = book["proposals"].cell(row=2, column=4)
-            assert cell.data_type == "s" and cell.value.startswith("'=HYPERLINK")
+            # Exactly as typed, and a string cell: Excel shows it and never evaluates it.
+            assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x","点我")'
             assert book["stats"].cell(row=2, column=1).value == "total"
         else:
             assert "'=HYPERLINK" in out.read_text(encoding="utf-8-sig")

@@ -273,6 +273,27 @@ async def test_socket_mode(app: App) -> None:
             await asyncio.sleep(0.05)
         assert "李娜" in reply_from(fake.called("chat.postMessage")[0]).text
         assert "env-1" in fake.acks
+
+        # Slack drops the socket (it does so every few hours): the client reconnects, and
+        # what comes after is handled, once even when Slack sends it again.
+        await fake.sockets[0].close()
+        for _ in range(400):
+            if len(fake.sockets) > 1 and not fake.sockets[-1].closed:
+                break
+            await asyncio.sleep(0.05)
+        assert len(fake.sockets) > 1, "reconnected"
+        again = json.loads(chat.event(uid, "/lang"))
+        mark = len(fake.called("chat.postMessage"))
+        await fake.push("env-2", again)
+        await fake.push("env-3", again)  # a redelivery of the same event under a new envelope
+        for _ in range(200):
+            if len(fake.called("chat.postMessage")) > mark and "env-3" in fake.acks:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        answered = fake.called("chat.postMessage")[mark:]
+        assert len(answered) == 1, [reply_from(c).text for c in answered]
+        assert {"env-2", "env-3"} <= set(fake.acks)
     finally:
         await adapter.stop()
         await fake.stop()

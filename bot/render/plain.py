@@ -8,10 +8,15 @@ if TYPE_CHECKING:
     from bot.replies import Reply
 
 
+PAIR_WIDTH = 36  # display columns before a pair's description
+
+
 def render_plain(reply: Reply) -> str:
     lines: list[str] = []
     if reply.title:
-        lines.append(f"【{reply.title}】")
+        # 【】 around a Chinese title; an English one gets ASCII brackets.
+        cjk = any(ord(ch) > 0x2E7F for ch in reply.title)
+        lines.append(f"【{reply.title}】" if cjk else f"[{reply.title}]")
     if reply.text:
         lines.append(reply.text)
     if reply.fields:
@@ -23,6 +28,16 @@ def render_plain(reply: Reply) -> str:
     for section in reply.sections:
         lines.append(section.title)
         lines.extend(f"  • {item}" for item in section.items)
+        if section.pairs:
+            # Aligned, but a very long term (a command with many options) does not push
+            # every description off the screen: its description goes on the next line.
+            width = min(PAIR_WIDTH, max(_display_width(term) for term, _ in section.pairs))
+            for term, description in section.pairs:
+                room = width - _display_width(term)
+                if room < 0:
+                    lines += [f"  {term}", f"  {' ' * width}  {description}"]
+                else:
+                    lines.append(f"  {term}{' ' * room}  {description}")
     if reply.choices:
         lines.append("  " + "   ".join(f"[{c.label}: {c.command}]" for c in reply.choices))
     if reply.attachment:

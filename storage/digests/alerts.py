@@ -15,7 +15,7 @@ from sqlalchemy import select
 from storage import outbox
 from storage.models import Proposal
 from storage.proposals import notify
-from storage.proposals.state import Status
+from storage.proposals.state import WITH_DEPARTMENT
 from storage.store import Store
 
 
@@ -26,7 +26,7 @@ async def overdue(store: Store, now: datetime, tz: tzinfo, days: int) -> int:
     late = list(
         await store.session.scalars(
             select(Proposal).where(
-                Proposal.status == Status.ASSIGNED,
+                Proposal.status.in_(sorted(WITH_DEPARTMENT)),
                 Proposal.due_date < today - timedelta(days=days),
             )
         )

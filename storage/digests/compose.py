@@ -23,6 +23,7 @@ from storage.benefits import applications
 from storage.benefits.policy import Pack
 from storage.digests.readers import Reader
 from storage.meetings import quorum
+from storage.meetings.service import RollLine, bucket
 from storage.models import (
     Attendance,
     BenefitApplication,
@@ -36,7 +37,7 @@ from storage.models import (
 )
 from storage.outbox import FAILED, MISSED, Line, Section
 from storage.proposals.queries import is_overdue
-from storage.proposals.state import Action, Status
+from storage.proposals.state import WITH_DEPARTMENT, Action, Status
 from storage.store import Store
 
 HORIZON = timedelta(days=7)  # meetings and due dates this close are worth a line
@@ -244,7 +245,7 @@ class _Proposals:
                 key=lambda pair: pair[0],
             ),
             "due_soon": sorted(
-                ((r.soon_from, r) for r in rows if r.status == Status.ASSIGNED and r.soon_from),
+                ((r.soon_from, r) for r in rows if r.status in WITH_DEPARTMENT and r.soon_from),
                 key=lambda pair: pair[0],
             ),
             "unsatisfied": sorted(
@@ -282,7 +283,7 @@ class _Proposals:
             rows = self.all if scope is None else [r for r in self.all if r.id in scope]
             self._totals[cache_key] = {
                 "review": sum(r.status == Status.SUBMITTED for r in rows),
-                "overdue": sum(r.status == Status.ASSIGNED and is_overdue(r, today) for r in rows),
+                "overdue": sum(is_overdue(r, today) for r in rows),
                 "unsatisfied": sum(r.status == Status.REOPENED for r in rows),
             }
         return self._totals[cache_key]
@@ -426,6 +427,7 @@ async def _meetings(store: Store, build: _Builder, lo: datetime, hi: datetime) -
                 Attendance.answer,
                 Attendance.leave_status,
                 Attendance.answered_at,
+                Attendance.checked_in_at,
                 Staff.staff_no,
                 Staff.name,
             )
@@ -488,21 +490,25 @@ async def _meetings(store: Store, build: _Builder, lo: datetime, hi: datetime) -
 
 
 def _meeting_line(meeting: Meeting, rows: list[Any]) -> Line:
-    counted = [r for r in rows if quorum.counts(meeting.kind, r.delegate)]
-    confirmed = sum(r.answer == "attend" for r in counted)
-    figures = {
+    """The roll's buckets for the reader's share of the meeting, and the quorum warning."""
+    figures = RollLine()
+    for r in rows:
+        if quorum.counts(meeting.kind, r.delegate):
+            figures.add(bucket(r.answer, r.leave_status, r.checked_in_at is not None, False))
+    coming = figures.confirmed + figures.checked_in
+    params = {
         "id": meeting.id,
         "title": meeting.title,
         "_at": meeting.starts_at.isoformat(),
-        "expected": len(counted),
-        "confirmed": confirmed,
-        "on_leave": sum(r.answer == "leave" for r in counted),
-        "unanswered": sum(r.answer == "none" for r in counted),
-        "needed": quorum.needed(len(counted)),
+        "expected": figures.expected,
+        "confirmed": coming,
+        "on_leave": figures.on_leave,
+        "unanswered": figures.unanswered,
+        "needed": quorum.needed(figures.expected),
     }
-    at_risk = quorum.applies(meeting.kind) and not quorum.reached(confirmed, len(counted))
-    key = "digests.line.meeting_at_risk" if at_risk and counted else "digests.line.meeting"
-    return Line(key, figures, f"/meeting roll {meeting.id}")
+    at_risk = quorum.applies(meeting.kind) and not quorum.reached(coming, figures.expected)
+    key = "digests.line.meeting_at_risk" if at_risk and figures.expected else "digests.line.meeting"
+    return Line(key, params, f"/meeting roll {meeting.id}")
 
 
 # ---------------------------------------------------------------- benefits

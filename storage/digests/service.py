@@ -60,7 +60,7 @@ def scope_of(reader: Reader) -> str:
     """What the widest role is held for: the sub-unions, delegations or departments."""
     role = reader.roles[0] if reader.roles else ""
     held = {"officer": reader.sub_unions, "head": reader.delegations, "handler": reader.departments}
-    return "、".join(sorted(held.get(role, frozenset())))
+    return " / ".join(sorted(held.get(role, frozenset())))
 
 
 def message_params(digest: Digest, weekly: bool) -> dict[str, Any]:

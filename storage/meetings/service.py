@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import audit, outbox
+from storage import audit, groups, outbox
 from storage.clock import utcnow
 from storage.errors import MeetingError
 from storage.meetings import checkin, quorum
@@ -100,8 +100,18 @@ async def create(
     )
     store.session.add(meeting)
     await store.session.flush()
+    await _add_invitations(store, meeting, invited)
+    await audit.record(
+        store, "meeting.create", "meeting", meeting.id, title=title, invited=len(invited)
+    )
+    return meeting
+
+
+async def _add_invitations(store: Store, meeting: Meeting, staff_ids: Sequence[int]) -> None:
+    """An invitation row for each person; whether they count toward the quorum, and for
+    which delegation, as the roster says now."""
     people = await store.session.execute(
-        select(Staff.id, Staff.delegate, Staff.delegation).where(Staff.id.in_(invited))
+        select(Staff.id, Staff.delegate, Staff.delegation).where(Staff.id.in_(list(staff_ids)))
     )
     for staff_id, delegate, delegation in people:
         store.session.add(
@@ -113,10 +123,14 @@ async def create(
                 extra={},
             )
         )
-    await audit.record(
-        store, "meeting.create", "meeting", meeting.id, title=title, invited=len(invited)
-    )
-    return meeting
+
+
+def answer_buttons(meeting: Meeting) -> list[outbox.Button]:
+    """Attend / ask for leave: what an invitation and a reminder to answer offer."""
+    return [
+        outbox.Button("meetings.button.attend", f"/meeting attend {meeting.id}"),
+        outbox.Button("meetings.button.leave", f"/meeting leave {meeting.id}"),
+    ]
 
 
 @dataclass
@@ -255,6 +269,49 @@ async def change(
     return old
 
 
+async def set_agenda(store: Store, meeting: Meeting, agenda: str) -> None:
+    _open(meeting)
+    meeting.agenda = agenda
+    meeting.updated_at = utcnow()
+    await audit.record(store, "meeting.agenda", "meeting", meeting.id, length=len(agenda))
+
+
+async def set_audience(
+    store: Store, meeting: Meeting, audience: str, scope: str
+) -> tuple[list[int], list[int]]:
+    """Invite another audience: the people it adds get an invitation row, the people it
+    drops lose theirs (and their pending reminders); the others keep their answers.
+    Returns (added, removed). Refuses an audience that would invite nobody."""
+    _open(meeting)
+    wanted = set(await audience_ids(store, audience, scope))
+    rows = {
+        row.staff_id: row
+        for row in await store.session.scalars(
+            select(Attendance).where(Attendance.meeting_id == meeting.id)
+        )
+    }
+    added = sorted(wanted - set(rows))
+    removed = sorted(set(rows) - wanted)
+    for staff_id in removed:
+        await store.session.delete(rows[staff_id])
+    await _add_invitations(store, meeting, added)
+    meeting.audience, meeting.audience_scope = audience, scope
+    meeting.updated_at = utcnow()
+    await outbox.cancel_pending(store, f"meeting:{meeting.id}:remind:", recipients=removed)
+    await store.session.flush()
+    await audit.record(
+        store,
+        "meeting.audience",
+        "meeting",
+        meeting.id,
+        audience=audience,
+        scope=scope,
+        added=len(added),
+        removed=len(removed),
+    )
+    return added, removed
+
+
 async def check_in(store: Store, meeting: Meeting, staff_id: int, code: str) -> Attendance:
     """Sign in with the code shown in the room (late sign-ins are marked). Refuses a
     cancelled or ended meeting, a wrong code, and too many wrong codes in a row."""
@@ -284,12 +341,31 @@ async def check_in(store: Store, meeting: Meeting, staff_id: int, code: str) -> 
 
 @dataclass
 class RollLine:
+    """Each invitee who counts is in exactly one bucket, so the buckets add up to `expected`."""
+
     expected: int = 0
-    confirmed: int = 0
-    on_leave: int = 0
+    confirmed: int = 0  # will attend (answered so, or their leave was declined)
+    on_leave: int = 0  # leave approved
     checked_in: int = 0
-    absent: int = 0
-    unanswered: int = 0
+    absent: int = 0  # the meeting started, and neither signed in nor on leave
+    unanswered: int = 0  # no answer yet, or a leave request not yet decided
+
+    def add(self, bucket: str) -> None:
+        self.expected += 1
+        setattr(self, bucket, getattr(self, bucket) + 1)
+
+
+def bucket(answer: str, leave_status: str | None, checked_in: bool, started: bool) -> str:
+    """The one bucket of the roll an invitee is in, now."""
+    if checked_in:
+        return "checked_in"
+    if answer == "leave" and leave_status == "approved":
+        return "on_leave"
+    if started:
+        return "absent"
+    if answer == "attend" or (answer == "leave" and leave_status == "declined"):
+        return "confirmed"
+    return "unanswered"
 
 
 @dataclass
@@ -300,7 +376,8 @@ class Roll:
 
     @property
     def confirmed_reaches_quorum(self) -> bool:
-        return quorum.reached(self.total.confirmed, self.total.expected)
+        """Before the start: those who will come (and any who signed in early)."""
+        return quorum.reached(self.total.confirmed + self.total.checked_in, self.total.expected)
 
     @property
     def checked_in_reaches_quorum(self) -> bool:
@@ -308,27 +385,17 @@ class Roll:
 
 
 async def roll(store: Store, meeting: Meeting) -> Roll:
-    """Expected, confirmed, on leave, signed in and absent, per delegation, with the quorum."""
+    """Expected, confirmed, on leave, signed in, absent and unanswered, per delegation,
+    with the quorum."""
     result = Roll()
     started = utcnow() >= meeting.starts_at
     for invitee in await invitees(store, meeting.id):
         row = invitee.attendance
         if not quorum.counts(meeting.kind, row.delegate):
             continue
-        for line in (
-            result.by_delegation.setdefault(row.delegation or "—", RollLine()),
-            result.total,
-        ):
-            line.expected += 1
-            line.confirmed += row.answer == "attend"
-            line.on_leave += row.answer == "leave" and row.leave_status == "approved"
-            line.checked_in += row.checked_in_at is not None
-            line.unanswered += row.answer == "none"
-            line.absent += (
-                started
-                and row.checked_in_at is None
-                and not (row.answer == "leave" and row.leave_status == "approved")
-            )
+        where = bucket(row.answer, row.leave_status, row.checked_in_at is not None, started)
+        result.by_delegation.setdefault(row.delegation or "—", RollLine()).add(where)
+        result.total.add(where)
     result.needed = quorum.needed(result.total.expected)
     return result
 
@@ -375,13 +442,7 @@ async def due_reminders(store: Store, now: datetime, tz: tzinfo) -> int:
                 Attendance.answer != "none",
                 ~((Attendance.answer == "leave") & (Attendance.leave_status == "approved")),
             )
-            rsvp = outbox.with_buttons(
-                meeting_params(meeting),
-                [
-                    outbox.Button("meetings.button.attend", f"/meeting attend {meeting.id}"),
-                    outbox.Button("meetings.button.leave", f"/meeting leave {meeting.id}"),
-                ],
-            )
+            rsvp = outbox.with_buttons(meeting_params(meeting), answer_buttons(meeting))
             for recipients, key, params in (
                 (answered, "meetings.notify.remind", meeting_params(meeting)),
                 (invited.where(Attendance.answer == "none"), "meetings.notify.remind_rsvp", rsvp),
@@ -431,7 +492,7 @@ async def quorum_alerts(store: Store, now: datetime) -> int:
         if started and not figures.checked_in_reaches_quorum:
             occasion, count = "checkin", figures.total.checked_in
         elif not started and not figures.confirmed_reaches_quorum:
-            occasion, count = "confirmed", figures.total.confirmed
+            occasion, count = "confirmed", figures.total.confirmed + figures.total.checked_in
         else:
             continue
         told, why = school, "meetings.why.officer"
@@ -466,6 +527,30 @@ async def quorum_alerts(store: Store, now: datetime) -> int:
                 },
             )
     return sent
+
+
+async def announce(store: Store, meeting: Meeting, occasion: str) -> int:
+    """Post `occasion` (announced, changed, cancelled) to the group chats registered for the
+    meeting's audience: its delegation's or sub-union's groups, every delegation's for all
+    delegates. Only the meeting's name, time and place: a group is not the place for who
+    answered what. Returns how many groups were queued."""
+    if meeting.audience == "delegates":
+        found = [g for g in await groups.all_groups(store) if g.kind == "delegation"]
+    elif meeting.audience in ("delegation", "sub_union"):
+        found = await groups.groups_for(store, meeting.audience, meeting.audience_scope)
+    else:
+        return 0
+    queued = 0
+    for group in found:
+        queued += await outbox.announce(
+            store,
+            group,
+            reason=f"meeting:{meeting.id}:group:{occasion}:{meeting.updated_at.isoformat()}",
+            message_key=f"meetings.notify.group_{occasion}",
+            why_key="meetings.why.group",
+            params={**meeting_params(meeting), "group": group.scope},
+        )
+    return queued
 
 
 async def tell(

@@ -14,7 +14,13 @@ from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.meetings import Attendance, Meeting
 from storage.models.outbox import Delivery, OutboxMessage
 from storage.models.platform import ChatGroup, Lease
-from storage.models.proposals import CongressSession, Proposal, ProposalEvent, ProposalPerson
+from storage.models.proposals import (
+    CongressSession,
+    Proposal,
+    ProposalEvent,
+    ProposalFile,
+    ProposalPerson,
+)
 from storage.models.staff import EmploymentType, Staff, StaffRole
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "ProcessedEvent",
     "Proposal",
     "ProposalEvent",
+    "ProposalFile",
     "ProposalPerson",
     "Staff",
     "StaffRole",

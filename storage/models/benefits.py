@@ -14,6 +14,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.models.stored_file import StoredFileColumns
 from storage.types import JSONType, UTCDateTime
 
 
@@ -104,9 +105,8 @@ class ExamAppointment(Base):
     )
 
 
-class EvidenceFile(Base):
-    """A file attached to an application: what the database keeps of it (the content is in
-    the file store, under its SHA-256)."""
+class EvidenceFile(StoredFileColumns, Base):
+    """A file attached to an application (deleted after the retention period)."""
 
     __tablename__ = "evidence_files"
 
@@ -114,9 +114,4 @@ class EvidenceFile(Base):
     application_id: Mapped[int] = mapped_column(
         ForeignKey("benefit_applications.id", ondelete="CASCADE"), index=True
     )
-    name: Mapped[str] = mapped_column(String(200))
-    size: Mapped[int] = mapped_column(Integer)
-    mime_type: Mapped[str] = mapped_column(String(100))
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

@@ -21,8 +21,12 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reason: Mapped[str] = mapped_column(String(200))  # "proposal:17:assigned"
-    recipient_id: Mapped[int] = mapped_column(
-        ForeignKey("staff.id", ondelete="CASCADE"), index=True
+    # A person, or (an announcement, never personal data) a registered group chat.
+    recipient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="CASCADE"), index=True, default=None
+    )
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chat_groups.id", ondelete="CASCADE"), default=None
     )
     message_key: Mapped[str] = mapped_column(String(100))  # catalogue key of the text
     why_key: Mapped[str] = mapped_column(String(100))  # catalogue key of "you get this because"
@@ -39,6 +43,7 @@ class OutboxMessage(Base):
 
     __table_args__ = (
         UniqueConstraint("reason", "recipient_id"),
+        UniqueConstraint("reason", "group_id"),
         Index("ix_outbox_created", "created_at"),
     )
 

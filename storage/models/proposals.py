@@ -9,6 +9,7 @@ from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
+from storage.models.stored_file import StoredFileColumns
 from storage.types import JSONType, UTCDateTime
 
 
@@ -100,3 +101,16 @@ class ProposalEvent(Base):
 
     # Digests read the history by action and time ("rated unsatisfied since my last one").
     __table_args__ = (Index("ix_proposal_events_action_at", "action", "at"),)
+
+
+class ProposalFile(StoredFileColumns, Base):
+    """A file attached to a proposal before it was submitted (a photo of the problem, a
+    survey)."""
+
+    __tablename__ = "proposal_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.models import CongressSession, ProposalPerson, Staff
-from storage.proposals import queries, statistics
+from storage.proposals import files, queries, statistics
 from storage.store import Store
 
 COLUMNS = (
@@ -16,6 +16,7 @@ COLUMNS = (
     "case_no",
     "session",
     "title",
+    "kind",
     "category",
     "status",
     "proposers",
@@ -29,6 +30,7 @@ COLUMNS = (
     "reply",
     "satisfaction",
     "overdue",
+    "attachments",
 )
 
 
@@ -50,6 +52,8 @@ async def rows(
         elif answer == "accepted":
             seconders.setdefault(proposal_id, []).append(name)
 
+    attached = await files.files_of(store, [p.id for p in proposals])
+
     def local(moment: Any) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
@@ -59,6 +63,7 @@ async def rows(
             "case_no": p.case_no or "",
             "session": session.name,
             "title": p.title,
+            "kind": "suggestion" if statistics.is_suggestion(p) else "proposal",
             "category": p.category,
             "status": p.status,
             "proposers": "; ".join(proposers.get(p.id, [])),
@@ -72,6 +77,9 @@ async def rows(
             "reply": p.reply_text or "",
             "satisfaction": p.satisfaction or "",
             "overdue": "yes" if queries.is_overdue(p, today) else "no",
+            "attachments": "; ".join(
+                f"{f.name} ({f.size} B, sha256 {f.sha256[:12]})" for f in attached.get(p.id, [])
+            ),
         }
         for p in proposals
     ]

@@ -61,6 +61,16 @@ def seconders(everyone: list[Person], answer: str = "accepted") -> list[Person]:
     return [p for p in everyone if p.role == "seconder" and p.answer == answer]
 
 
+async def titles(store: Store, ids: list[int]) -> dict[int, str]:
+    """The titles of proposals a history points to (merged into, merged from)."""
+    if not ids:
+        return {}
+    rows = await store.session.execute(
+        select(Proposal.id, Proposal.title).where(Proposal.id.in_(ids))
+    )
+    return {proposal_id: title for proposal_id, title in rows}
+
+
 async def history(store: Store, proposal_id: int) -> list[tuple[ProposalEvent, str | None]]:
     rows = await store.session.execute(
         select(ProposalEvent, Staff.name)
@@ -118,11 +128,9 @@ async def get_visible(store: Store, viewer: Viewer, proposal_id: int) -> Proposa
 
 
 def overdue_condition(today: date) -> ColumnElement[bool]:
-    """Overdue: with a department past its due date, or sent back and not answered again."""
-    return or_(
-        Proposal.status == Status.REOPENED,
-        and_(Proposal.status == Status.ASSIGNED, Proposal.due_date < today),
-    )
+    """Overdue: with a department (first time, or sent back to be handled again) past its
+    due date. A proposal sent back gets a new due date; it is not overdue before it."""
+    return and_(Proposal.status.in_(sorted(WITH_DEPARTMENT)), Proposal.due_date < today)
 
 
 class Dated(Protocol):
@@ -134,10 +142,8 @@ class Dated(Protocol):
 
 def is_overdue(proposal: Dated, today: date) -> bool:
     """`overdue_condition` for a proposal already loaded (or its values, read as such)."""
-    if proposal.status == Status.REOPENED:
-        return True
     return (
-        proposal.status == Status.ASSIGNED
+        proposal.status in WITH_DEPARTMENT
         and proposal.due_date is not None
         and proposal.due_date < today
     )

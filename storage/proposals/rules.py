@@ -32,6 +32,8 @@ class ProposalRules:
     rating_days: int = 15  # after a reply; then it closes as it is
     title_max: int = 60
     alert_overdue_days: int = 14  # overdue longer than this: officers are alerted at once
+    urge_every_days: int = 1  # one 督办 per proposal in this many days
+    redo_days: int = 15  # a reply rated 不满意: the department's new due date, unless set
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
 
     @classmethod
@@ -65,6 +67,8 @@ class ProposalRules:
             rating_days=number("RATING_DAYS", defaults.rating_days, 1, 365),
             title_max=number("TITLE_MAX", defaults.title_max, 10, 200),
             alert_overdue_days=number("ALERT_OVERDUE_DAYS", defaults.alert_overdue_days, 1, 365),
+            urge_every_days=number("URGE_EVERY_DAYS", defaults.urge_every_days, 1, 90),
+            redo_days=number("REDO_DAYS", defaults.redo_days, 1, 365),
             categories=categories or defaults.categories,
         )
 

@@ -10,7 +10,7 @@ told in `notify`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from storage import audit
 from storage.clock import utcnow
-from storage.errors import ProposalError
+from storage.errors import InvalidTransition, ProposalError, Term
 from storage.models import (
     Proposal,
     ProposalEvent,
@@ -36,22 +36,33 @@ from storage.proposals.state import (
 from storage.store import Store
 
 
-async def _move(store: Store, proposal: Proposal, action: Action, **detail: Any) -> Status:
-    before = proposal.status
-    after = next_state(before, action)
-    proposal.status = after
+def _history(
+    store: Store, proposal: Proposal, action: str, before: str, detail: dict[str, Any]
+) -> None:
+    """One line of the proposal's history (now, by the person acting)."""
     proposal.updated_at = utcnow()
     store.session.add(
         ProposalEvent(
             proposal_id=proposal.id,
             at=proposal.updated_at,
             actor_id=store.actor.staff_id,
-            action=action.value,
+            action=action,
             from_status=before,
-            to_status=after.value,
+            to_status=proposal.status,
             detail=detail,
         )
     )
+
+
+async def _move(store: Store, proposal: Proposal, action: Action, **detail: Any) -> Status:
+    before = proposal.status
+    try:
+        after = next_state(before, action)
+    except InvalidTransition as exc:
+        exc.proposer_id, exc.lead_department = proposal.proposer_id, proposal.lead_department
+        raise
+    proposal.status = after
+    _history(store, proposal, action.value, before, detail)
     await audit.record(
         store,
         f"proposal.{action.value}",
@@ -364,23 +375,12 @@ async def merge(store: Store, proposal: Proposal, target: Proposal) -> list[int]
     proposal.closed_at = utcnow()
     target_people = {p.staff_id: p for p in await people(store, target.id)}
     added = []
-    now = utcnow()
     for person in proposers(await people(store, proposal.id)):
         if person.staff_id in target_people and target_people[person.staff_id].role == "proposer":
             continue
         await _make_proposer(store, target.id, person.staff_id)
         added.append(person.staff_id)
-    store.session.add(
-        ProposalEvent(
-            proposal_id=target.id,
-            at=now,
-            actor_id=store.actor.staff_id,
-            action="merged_in",
-            from_status=target.status,
-            to_status=target.status,
-            detail={"from": proposal.id},
-        )
-    )
+    _history(store, target, "merged_in", target.status, {"from": proposal.id})
     return added
 
 
@@ -410,10 +410,16 @@ async def reply(
 
 
 async def rate(
-    store: Store, proposal: Proposal, staff_id: int, satisfaction: str, comment: str | None
+    store: Store,
+    proposal: Proposal,
+    staff_id: int,
+    satisfaction: str,
+    comment: str | None,
+    redo_due: date | None = None,
 ) -> Status:
-    """The proposer rates the reply; 不满意 sends it back to the department. Refuses anyone
-    but the proposer, and a proposal with no reply to rate (`InvalidTransition`)."""
+    """The proposer rates the reply; 不满意 sends it back to the department, to be handled
+    again by `redo_due`. Refuses anyone but the proposer, and a proposal with no reply to
+    rate (`InvalidTransition`)."""
     _require_owner(proposal, staff_id)
     action = Action.RATE_UNSATISFIED if satisfaction == "unsatisfied" else Action.RATE_SATISFIED
     after = await _move(store, proposal, action, satisfaction=satisfaction, comment=comment)
@@ -421,9 +427,34 @@ async def rate(
     if after == Status.REOPENED:
         proposal.rounds += 1
         proposal.rating_due = None
+        if redo_due is not None:
+            proposal.due_date = redo_due
     else:
         proposal.closed_at = utcnow()
     return after
+
+
+async def set_due(store: Store, proposal: Proposal, due: date) -> None:
+    """A new due date for a proposal with a department (a reply sent back, more time
+    granted, or an assignment recorded late). Refuses one that is not with a department."""
+    if proposal.status not in (Status.ASSIGNED, Status.REOPENED):
+        raise ProposalError(
+            "proposals.error.no_due_date",
+            id=proposal.id,
+            status=Term(f"proposals.status.{proposal.status}"),
+        )
+    old = proposal.due_date
+    proposal.due_date = due
+    detail = {"due": due.isoformat(), "old": old.isoformat() if old else None}
+    _history(store, proposal, "due_set", proposal.status, detail)
+    await audit.record(
+        store,
+        "proposal.due_set",
+        "proposal",
+        proposal.id,
+        due=due.isoformat(),
+        old=old.isoformat() if old else None,
+    )
 
 
 async def expire_ratings(store: Store, today: date) -> list[int]:
@@ -439,11 +470,26 @@ async def expire_ratings(store: Store, today: date) -> list[int]:
     return [p.id for p in due]
 
 
-async def urge(store: Store, proposal: Proposal, today: date) -> int:
+async def urge(
+    store: Store, proposal: Proposal, today: date, tz: tzinfo, every_days: int = 1
+) -> int:
     """督办: remind the lead department. Refuses a proposal that is not overdue, so that
-    departments are urged only when the rules say they are late."""
+    departments are urged only when the rules say they are late; and a second urge within
+    `every_days` days (in zone `tz`), so a handler is not flooded, saying when the next may
+    be sent."""
     if not is_overdue(proposal, today):
         raise ProposalError("proposals.error.not_overdue", id=proposal.id)
+    last = await store.session.scalar(
+        select(func.max(ProposalEvent.at)).where(
+            ProposalEvent.proposal_id == proposal.id, ProposalEvent.action == Action.URGE
+        )
+    )
+    if last is not None:
+        next_day = last.astimezone(tz).date() + timedelta(days=every_days)
+        if today < next_day:
+            raise ProposalError(
+                "proposals.error.urged_recently", id=proposal.id, next=next_day.isoformat()
+            )
     await _move(store, proposal, Action.URGE, lead=proposal.lead_department)
     proposal.urges += 1
     return proposal.urges

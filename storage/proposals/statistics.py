@@ -35,7 +35,8 @@ class Month:
 
 @dataclass(kw_only=True)
 class Stats:
-    total: int = 0
+    total: int = 0  # proposals (提案), converted ones included; 意见建议 are counted apart
+    suggestions: int = 0  # filed as 意见建议
     by_status: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
     by_department: dict[str, int] = field(default_factory=dict)
@@ -83,6 +84,11 @@ def first_reply_dates(events: list[ProposalEvent]) -> dict[int, datetime]:
     return found
 
 
+def is_suggestion(proposal: Proposal) -> bool:
+    """Filed as an 意见建议 (not a proposal the committee converted into one)."""
+    return proposal.kind == "suggestion" and proposal.status != Status.CONVERTED
+
+
 async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -> Stats:
     """A session's figures; a reply is on time when it came on or before the due date,
     in the union's zone."""
@@ -98,7 +104,10 @@ async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -
         )
     )
     first_reply = first_reply_dates(events)
+    suggestions = [p for p in proposals if is_suggestion(p)]
+    proposals = [p for p in proposals if not is_suggestion(p)]
     figures = Stats(
+        suggestions=len(suggestions),
         total=len(proposals),
         by_status=dict(Counter(p.status for p in proposals)),
         by_category=dict(Counter(p.category for p in proposals)),

@@ -45,6 +45,8 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
         out.append(_section(f"*{esc(clip(section.title, HEADER_LIMIT, _escaped_size))}*"))
         if section.items:
             out += _sections("", "\n".join(f"• {item}" for item in section.items))
+        if section.pairs:
+            out += _sections("", "\n".join(f"{t} — {d}" for t, d in section.pairs))
     actions = None
     if reply.choices:
         actions = {

@@ -392,21 +392,15 @@ class TelegramAdapter(Adapter):
             for part in texts:
                 await self._send_text(chat_id, part, None)
             upload = InputFile(reply.attachment.content, filename=reply.attachment.filename)
+            common: dict[str, Any] = {
+                "chat_id": chat_id,
+                "caption": caption[0].html if len(caption) == 1 else None,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": markup,
+            }
             if reply.attachment.inline:  # a chart: shown, not a download
-                return await self.app.bot.send_photo(
-                    chat_id=chat_id,
-                    photo=upload,
-                    caption=caption[0].html if len(caption) == 1 else None,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                )
-            return await self.app.bot.send_document(
-                chat_id=chat_id,
-                document=upload,
-                caption=caption[0].html if len(caption) == 1 else None,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+                return await self.app.bot.send_photo(photo=upload, **common)
+            return await self.app.bot.send_document(document=upload, **common)
         sent: Message | None = None
         for index, part in enumerate(texts):
             last = index == len(texts) - 1

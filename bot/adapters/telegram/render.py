@@ -39,6 +39,7 @@ def runs(reply: Reply) -> list[Run]:
         blocks.append([(None, "\n".join(f"• {item}" for item in reply.items))])
     for section in reply.sections:
         body = "".join(f"\n• {item}" for item in section.items)
+        body += "".join(f"\n{term} — {description}" for term, description in section.pairs)
         blocks.append([("b", section.title), (None, body)])
     if reply.footer:
         blocks.append([("i", reply.footer)])
