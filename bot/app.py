@@ -103,8 +103,8 @@ class StorePlatformServices:
     ) -> bool:
         async with self.database.session() as session:
             store = Store(session, Actor(None, platform, "email"))
-            if await identity.lookup(store, platform, user_id) is not None:
-                return True  # already linked (perhaps by a code): an email never re-links
+            # Also when already linked: the roster decides whose email this is, so an
+            # account whose email the roster now gives to someone else follows it.
             view = await linking.link_by_email(
                 store, platform, user_id, email, display_name=display_name
             )
@@ -189,6 +189,7 @@ def make_deliverer(app: App, senders: dict[str, Send], *, quiet_hours: bool = Tr
         default_timezone=app.settings.tz,
         quiet_hours=app.settings.quiet_hours if quiet_hours else "00:00-00:00",
         limiter=RateLimiter(app.settings.env),
+        lease=timedelta(seconds=app.settings.delivery_lease_seconds),
         attachments={CHART: chart_maker(app.database, app.catalog)},
     )
 

@@ -67,6 +67,9 @@ class Settings:
     link_max_failures: int = 5
     link_window_minutes: int = 15
     delivery_interval_seconds: float = 5.0
+    # How long a sender's claim on a delivery lasts (renewed while it works): after a crash,
+    # another instance takes the work over this soon.
+    delivery_lease_seconds: float = 30.0
     quiet_hours: str = "22:00-07:30"  # in each recipient's zone; urgent messages ignore it
     # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

@@ -1,12 +1,15 @@
 """The deliverer: claims due deliveries, sends them through adapters, records outcomes.
 
-Sending happens outside any database transaction: the claim is committed first
-(with a lease), the outcome in a second transaction. A crash in between leaves the
-lease to expire and the delivery is sent again: at-least-once, so at most the few
-messages in flight at a crash may arrive twice (neither Slack nor Telegram has an
-idempotency key). Before sending, the misfire policy (a message past its grace is
-recorded as missed, never sent days late) and quiet hours (non-urgent messages wait
-for the recipient's morning) apply, and the rate limiter keeps each platform within
+Sending happens outside any database transaction: the claim is committed first (with
+a lease, renewed while the batch is worked on), and each outcome is recorded in its own
+short transaction as soon as the platform answers. A crash therefore repeats only the
+messages actually in flight (at most `concurrency` at once; neither Slack nor Telegram has
+an idempotency key), and the rest of the batch is taken over when its lease runs out.
+A database that goes away while outcomes are recorded loses none of them: they are kept
+and written when it is back (one warning when it goes, one line when it returns), and
+what was sent is not sent again. Before sending, the misfire policy (a message past its
+grace is recorded as missed, never sent days late) and quiet hours (non-urgent messages
+wait for the recipient's morning) apply, and the rate limiter keeps each platform within
 its published limits.
 """
 
@@ -15,8 +18,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import timedelta, tzinfo
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.delivery import Recipient, SendResult, SendStatus
 from bot.i18n import Catalog
@@ -37,8 +44,21 @@ Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
 # reader's language and zone; None when there is nothing to draw.
 MakeAttachment = Callable[[str, tzinfo], Awaitable[Attachment | None]]
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=30)
 LATE_AFTER = timedelta(minutes=1)  # sent later than this after its time: marked late
+SENDERS = 8  # sends in flight at once: also the most a crash can repeat
+RECORD_PATIENCE = 30.0  # seconds an outcome is retried at once before it waits for the next batch
+# What a database that went away raises (a dropped connection, a restart, a failover).
+DATABASE_GONE: tuple[type[BaseException], ...] = (DBAPIError, OSError, ConnectionError)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What came of one send, waiting to be written."""
+
+    job: outbox.DeliveryJob
+    result: SendResult
+    late: bool
 
 
 def backoff(attempt: int) -> timedelta:
@@ -60,6 +80,7 @@ class Deliverer:
         limiter: RateLimiter | None = None,
         lease: timedelta = LEASE,
         attachments: Mapping[str, MakeAttachment] | None = None,
+        concurrency: int = SENDERS,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -70,6 +91,9 @@ class Deliverer:
         self.limiter = limiter or RateLimiter()
         self.lease = lease
         self.attachments = dict(attachments or {})
+        self._slots = asyncio.Semaphore(concurrency)
+        self._unrecorded: list[Outcome] = []  # sent, but the database was away
+        self._database_away = False
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -97,6 +121,28 @@ class Deliverer:
         wanted = platforms or list(self.senders)
         if not wanted:
             return 0, 0
+        await self._flush_unrecorded()
+        if self._unrecorded:
+            return 0, 0  # the database is still away: nothing new until what was sent is known
+        try:
+            jobs, sendable = await self._claim(wanted, platform_user_id, limit)
+        except DATABASE_GONE as exc:  # nothing claimed, nothing lost: the next round tries
+            self._away(exc)
+            return 0, 0
+        self._back()
+        # Sent side by side (at most `concurrency` at once): the rate limiter, not the round
+        # trips, sets the pace; each outcome is written as soon as it is known.
+        heartbeat = asyncio.create_task(self._renew([job.delivery_id for job in sendable]))
+        try:
+            sent = sum(await asyncio.gather(*(self._deliver(job) for job in sendable)))
+        finally:
+            heartbeat.cancel()
+        return len(jobs), sent
+
+    async def _claim(
+        self, wanted: list[str], platform_user_id: str | None, limit: int
+    ) -> tuple[list[outbox.DeliveryJob], list[outbox.DeliveryJob]]:
+        """Claim what is due; of it, what may be sent now (the rest is missed or waits)."""
         async with self.database.session() as session:
             jobs = await outbox.claim_due(
                 Store(session, SYSTEM),
@@ -125,26 +171,83 @@ class Deliverer:
                         await outbox.defer(store, job.delivery_id, until, "quiet hours")
                         continue
                 sendable.append(job)
-        # Sent side by side: the rate limiter, not the round trips, sets the pace.
-        results = await asyncio.gather(*(self._send(job) for job in sendable))
-        sent = 0
-        async with self.database.session() as session:
-            store = Store(session, SYSTEM)
-            for job, result in zip(sendable, results, strict=True):
-                late = job.not_before is not None and utcnow() - job.not_before > LATE_AFTER
-                if result.status is SendStatus.SENT:
-                    await outbox.mark_sent(store, job.delivery_id, result.message_id, late=late)
-                    sent += 1
-                elif result.status is SendStatus.FAILED or job.attempts >= MAX_ATTEMPTS:
-                    await outbox.mark_failed(store, job.delivery_id, result.reason or "gave up")
-                else:
-                    after = (
-                        timedelta(seconds=result.retry_after)
-                        if result.retry_after
-                        else backoff(job.attempts)
-                    )
-                    await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
-        return len(jobs), sent
+        return jobs, sendable
+
+    async def _deliver(self, job: outbox.DeliveryJob) -> bool:
+        # The slot is held until the outcome is written: at any moment at most
+        # `concurrency` messages are sent and not yet recorded, which bounds what a crash
+        # can repeat.
+        async with self._slots:
+            result = await self._send(job)
+            late = job.not_before is not None and utcnow() - job.not_before > LATE_AFTER
+            await self._record(Outcome(job, result, late))
+        return result.status is SendStatus.SENT
+
+    async def _renew(self, delivery_ids: list[int]) -> None:
+        """While a batch is worked on, its claim is renewed, so it is never taken over
+        from a sender that is alive; a dead one's lapses within one lease."""
+        pause = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                async with self.database.session() as session:
+                    await outbox.renew(Store(session, SYSTEM), delivery_ids, self.lease)
+            except DATABASE_GONE:
+                continue  # the outcomes' own retries say so; the claim may lapse meanwhile
+
+    async def _record(self, outcome: Outcome) -> None:
+        """Write one outcome in its own transaction; while the database is away, keep it
+        and try again (with backoff, then at the next batch)."""
+        deadline = time.monotonic() + RECORD_PATIENCE
+        pause = 0.2
+        while True:
+            try:
+                async with self.database.session() as session:
+                    await self._write(Store(session, SYSTEM), outcome)
+            except DATABASE_GONE as exc:
+                self._away(exc)
+                if time.monotonic() > deadline:
+                    self._unrecorded.append(outcome)
+                    return
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+                continue
+            self._back()
+            return
+
+    def _away(self, exc: BaseException) -> None:
+        if not self._database_away:
+            self._database_away = True
+            log.warning(
+                "database unavailable while recording deliveries (%s); outcomes are kept "
+                "and written when it is back",
+                type(exc).__name__,
+            )
+
+    def _back(self) -> None:
+        if self._database_away:
+            self._database_away = False
+            log.warning("database back: kept delivery outcomes are being written")
+
+    async def _flush_unrecorded(self) -> None:
+        """Outcomes kept while the database was away, written before anything new is sent."""
+        waiting, self._unrecorded = self._unrecorded, []
+        for outcome in waiting:
+            await self._record(outcome)
+
+    async def _write(self, store: Store, outcome: Outcome) -> None:
+        job, result = outcome.job, outcome.result
+        if result.status is SendStatus.SENT:
+            await outbox.mark_sent(store, job.delivery_id, result.message_id, late=outcome.late)
+        elif result.status is SendStatus.FAILED or job.attempts >= MAX_ATTEMPTS:
+            await outbox.mark_failed(store, job.delivery_id, result.reason or "gave up")
+        else:
+            after = (
+                timedelta(seconds=result.retry_after)
+                if result.retry_after
+                else backoff(job.attempts)
+            )
+            await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
 
     async def drain(self, *, workers: int = 2, limit: int = 100) -> int:
         """Send everything due, with batches overlapping: while one worker records a batch's

@@ -442,6 +442,17 @@ async def claim_due(
     ]
 
 
+async def renew(store: Store, delivery_ids: Sequence[int], lease: timedelta) -> None:
+    """A sender still working on these deliveries keeps its claim on them."""
+    if not delivery_ids:
+        return
+    await store.session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.status == PENDING)
+        .values(lease_until=utcnow() + lease)
+    )
+
+
 async def mark_sent(
     store: Store, delivery_id: int, message_id: str | None, late: bool = False
 ) -> None:

@@ -53,7 +53,8 @@ class PostgresSchema:
         engine.dispose()
         self.url = with_search_path(base_url, self.schema)
         migrate.upgrade(self.url)
-        self.engine = create_engine(sync_url(self.url))
+        # Pre-ping: a dropped connection (a fault test, a restart) is replaced, not fatal.
+        self.engine = create_engine(sync_url(self.url), pool_pre_ping=True)
 
     def fresh(self) -> str:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)

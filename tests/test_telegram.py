@@ -300,3 +300,19 @@ async def test_unionbot_run_serves_telegram_end_to_end(tmp_path: Path) -> None:
         await fake.stop()
     assert process.returncode == 0, stderr.decode()
     assert "telegram" in stderr.decode() and TOKEN not in stderr.decode()
+
+
+async def test_a_long_command_button_goes_through_a_stored_token() -> None:
+    """Short commands travel in the button (sending writes nothing to the database); one
+    over Telegram's 64 bytes is stored and found again."""
+    from bot.adapters.telegram.render import callback_data
+
+    stored: dict[str, str] = {}
+
+    async def token_for(command: str) -> str:
+        stored[command] = "t1"
+        return "t1"
+
+    assert await callback_data("/meeting attend 12", token_for) == "/meeting attend 12"
+    long = "/proposal rate 12 unsatisfied " + "很" * 20
+    assert await callback_data(long, token_for) == "c:t1" and stored == {long: "t1"}

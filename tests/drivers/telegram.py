@@ -102,8 +102,12 @@ class TelegramChat:
             markup = call.params.get("reply_markup") or {}
             for row in markup.get("inline_keyboard", []):
                 for button in row:
-                    token = button["callback_data"][2:]
-                    command = await self.adapter.store.command_for(token)
+                    data = str(button["callback_data"])
+                    command = (
+                        data
+                        if data.startswith("/")  # the command itself, when it fits
+                        else await self.adapter.store.command_for(data[2:])
+                    )
                     choices.append(Choice(button["text"], command or "?"))
             out.append(
                 Reply(text=text.removeprefix("⚠️ "), choices=choices, error=text.startswith("⚠️"))

@@ -46,7 +46,14 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
-from bot.adapters.telegram.render import CALLBACK_PREFIX, MAX_CAPTION, Part, keyboard, parts
+from bot.adapters.telegram.render import (
+    CALLBACK_PREFIX,
+    INLINE_PREFIX,
+    MAX_CAPTION,
+    Part,
+    keyboard,
+    parts,
+)
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
@@ -320,11 +327,12 @@ class TelegramAdapter(Adapter):
 
     async def _button(self, query: CallbackQuery) -> None:
         data = query.data or ""
-        command = (
-            await self.store.command_for(data[len(CALLBACK_PREFIX) :])
-            if data.startswith(CALLBACK_PREFIX)
-            else None
-        )
+        if data.startswith(INLINE_PREFIX):
+            command: str | None = data
+        elif data.startswith(CALLBACK_PREFIX):
+            command = await self.store.command_for(data[len(CALLBACK_PREFIX) :])
+        else:
+            command = None
         lang = self.runtime.dispatcher.default_language
         if command is None:
             await query.answer(self.runtime.catalog.get(lang, "telegram.button_expired"))

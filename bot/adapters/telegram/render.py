@@ -14,7 +14,9 @@ from bot.replies import Reply
 
 MAX_TEXT = 4096  # visible characters (UTF-16 units) of one message, after entity parsing
 MAX_CAPTION = 1024
-CALLBACK_PREFIX = "c:"
+CALLBACK_PREFIX = "c:"  # then a stored token for the command
+INLINE_PREFIX = "/"  # a command short enough to travel in the button itself
+CALLBACK_LIMIT = 64  # bytes of callback_data
 
 Run = tuple[str | None, str]  # (tag or None, plain text)
 
@@ -84,15 +86,23 @@ def parts(reply: Reply, limit: int = MAX_TEXT) -> list[Part]:
     return split(runs(reply), limit)
 
 
+async def callback_data(command: str, token_for: Callable[[str], Awaitable[str]]) -> str:
+    if command.startswith(INLINE_PREFIX) and len(command.encode()) <= CALLBACK_LIMIT:
+        return command
+    return CALLBACK_PREFIX + await token_for(command)
+
+
 async def keyboard(
     reply: Reply, token_for: Callable[[str], Awaitable[str]]
 ) -> InlineKeyboardMarkup | None:
-    """Buttons two to a row; each carries a short key to its command in the shared store."""
+    """Buttons two to a row. A command that fits in Telegram's 64 bytes travels in the
+    button (pressing it is typing it, so nothing is lost by showing it), which needs no
+    database write to send; a longer one carries a short key stored in the shared store."""
     if not reply.choices:
         return None
     buttons = [
         InlineKeyboardButton(
-            choice.label[:64], callback_data=CALLBACK_PREFIX + await token_for(choice.command)
+            choice.label[:64], callback_data=await callback_data(choice.command, token_for)
         )
         for choice in reply.choices
     ]
