@@ -179,8 +179,11 @@ async def link_console(app: App, staff_no: str) -> bool:
         return True
 
 
-def make_deliverer(app: App, senders: dict[str, Send], *, quiet_hours: bool = True) -> Deliverer:
-    """`quiet_hours=False` where the person is sitting at the screen (the console)."""
+def make_deliverer(
+    app: App, senders: dict[str, Send], *, quiet_hours: bool = True, holder: str | None = None
+) -> Deliverer:
+    """`quiet_hours=False` where the person is sitting at the screen (the console);
+    `holder` names a running instance's deliverer to the others (rate budget, rerouting)."""
     return Deliverer(
         app.database,
         app.catalog,
@@ -190,6 +193,8 @@ def make_deliverer(app: App, senders: dict[str, Send], *, quiet_hours: bool = Tr
         quiet_hours=app.settings.quiet_hours if quiet_hours else "00:00-00:00",
         limiter=RateLimiter(app.settings.env),
         lease=timedelta(seconds=app.settings.delivery_lease_seconds),
+        holder=holder,
+        unserved_after=timedelta(minutes=app.settings.delivery_unserved_minutes),
         attachments={CHART: chart_maker(app.database, app.catalog)},
     )
 
@@ -251,7 +256,8 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         console = await console_session(app, console_as)
         say("console_started")
     senders: dict[str, Send] = {a.platform: a.send for a in app.adapters}
-    app.deliverer = make_deliverer(app, senders)
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    app.deliverer = make_deliverer(app, senders, holder=holder if senders else None)
     scheduler = AsyncIOScheduler(timezone="UTC")
     running: set[asyncio.Task[Any]] = set()
 
@@ -279,7 +285,6 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             max_instances=1,
             coalesce=True,
         )
-    holder = f"{socket.gethostname()}:{os.getpid()}"
     if await claim_scheduler(app.database, holder):
         scheduler.add_job(
             tracked(tick),
@@ -345,5 +350,6 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         scheduler.shutdown(wait=False)
         if running:
             await asyncio.wait(running, timeout=30)
+        await app.deliverer.stop()
         if runner is not None:
             await runner.cleanup()

@@ -70,6 +70,9 @@ class Settings:
     # How long a sender's claim on a delivery lasts (renewed while it works): after a crash,
     # another instance takes the work over this soon.
     delivery_lease_seconds: float = 30.0
+    # A delivery for a platform no running instance sends on goes to another of the
+    # person's platforms (or is recorded as missed) after this long.
+    delivery_unserved_minutes: float = 60.0
     quiet_hours: str = "22:00-07:30"  # in each recipient's zone; urgent messages ignore it
     # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)

@@ -185,11 +185,19 @@ async def now(ctx: Ctx) -> Reply:
     "digest default",
     aliases=["摘要 默认"],
     args=[
-        Arg("role", choice(ROLE_WORDS)),
+        Arg("role", choice(ROLE_WORDS, "digests.role.{value}")),
         Arg(
             "cadence",
             choice(
-                {DAILY: DAILY, WEEKLY: WEEKLY, OFF: OFF, "每天": DAILY, "每周": WEEKLY, "关闭": OFF}
+                {
+                    DAILY: DAILY,
+                    WEEKLY: WEEKLY,
+                    OFF: OFF,
+                    "每天": DAILY,
+                    "每周": WEEKLY,
+                    "关闭": OFF,
+                },
+                "digests.cadence.{value}",
             ),
         ),
         WHEN,

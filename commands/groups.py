@@ -29,7 +29,10 @@ def _in_group(ctx: Ctx) -> None:
     "group register",
     aliases=["群 登记"],
     permission=roles("officer", "head"),
-    args=[Arg("kind", choice(KINDS)), Arg("name", text(100), rest=True, metavar="NAME")],
+    args=[
+        Arg("kind", choice(KINDS, "groups.kind.{value}")),
+        Arg("name", text(100), rest=True, metavar="NAME"),
+    ],
 )
 async def register(ctx: Ctx) -> Reply:
     _in_group(ctx)

@@ -86,7 +86,10 @@ async def show(ctx: Ctx) -> Reply:
 @area.command(
     "hardship add",
     aliases=["困难 登记"],
-    args=[Arg("staff_no", text(32), metavar="STAFF_NO"), Arg("category", choice(CATEGORY_WORDS))],
+    args=[
+        Arg("staff_no", text(32), metavar="STAFF_NO"),
+        Arg("category", choice(CATEGORY_WORDS, "hardship.category.{value}")),
+    ],
     options=[
         Option("household", integer(1, 30), metavar="N"),
         Option("income", integer(0, 1_000_000), metavar="YUAN"),

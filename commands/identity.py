@@ -120,7 +120,7 @@ LANGUAGE_WORDS = {
     "lang",
     aliases=["语言", "language"],
     permission=LINKED,
-    args=[Arg("language", choice(LANGUAGE_WORDS), required=False)],
+    args=[Arg("language", choice(LANGUAGE_WORDS, "identity.language.{value}"), required=False)],
 )
 async def lang(ctx: Ctx) -> Reply:
     wanted: str | None = ctx.args["language"]

@@ -531,7 +531,7 @@ async def rate(ctx: Ctx) -> Reply:
 @area.command(
     "proposal list",
     aliases=["提案 列表"],
-    args=[Arg("scope", choice(SCOPES), required=False)],
+    args=[Arg("scope", choice(SCOPES, "proposals.scope.{value}"), required=False)],
     options=[
         Option("status", choice(STATUS_WORDS, "proposals.status.{value}"), metavar="STATUS"),
         Option("category", text(32), metavar="CATEGORY"),

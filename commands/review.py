@@ -39,7 +39,7 @@ GRADES = {g: g for g in state.GRADES} | {g.lower(): g for g in state.GRADES}
     permission=roles("committee"),
     args=[
         PROPOSAL_ID,
-        Arg("decision", choice(DECISIONS)),
+        Arg("decision", choice(DECISIONS, "review.decision.{value}")),
         Arg("detail", text(1000), required=False, rest=True, metavar="REASON|TARGET_ID"),
     ],
 )
@@ -173,7 +173,7 @@ async def set_due(ctx: Ctx) -> Reply:
     permission=roles("handler"),
     args=[
         PROPOSAL_ID,
-        Arg("grade", choice(GRADES), metavar="A|B|C|D"),
+        Arg("grade", choice(GRADES, "proposals.grade.{value}"), metavar="A|B|C|D"),
         Arg("text", text(4000), rest=True, metavar="TEXT"),
     ],
 )

@@ -32,7 +32,7 @@ from bot.timefmt import zone
 from schedules.notifications import render_notification
 from schedules.quiet import parse_window, quiet_until
 from schedules.ratelimit import RateLimiter
-from storage import outbox
+from storage import outbox, senders
 from storage.clock import utcnow
 from storage.db import Database
 from storage.store import SYSTEM, Store
@@ -47,6 +47,8 @@ MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=30)
 LATE_AFTER = timedelta(minutes=1)  # sent later than this after its time: marked late
 SENDERS = 8  # sends in flight at once: also the most a crash can repeat
+UNSERVED_AFTER = timedelta(minutes=60)  # then a delivery no instance can send goes elsewhere
+ALIVE = timedelta(seconds=60)  # an instance not heard of for this long is gone
 RECORD_PATIENCE = 30.0  # seconds an outcome is retried at once before it waits for the next batch
 # What a database that went away raises (a dropped connection, a restart, a failover).
 DATABASE_GONE: tuple[type[BaseException], ...] = (DBAPIError, OSError, ConnectionError)
@@ -81,6 +83,8 @@ class Deliverer:
         lease: timedelta = LEASE,
         attachments: Mapping[str, MakeAttachment] | None = None,
         concurrency: int = SENDERS,
+        holder: str | None = None,
+        unserved_after: timedelta = UNSERVED_AFTER,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -94,6 +98,10 @@ class Deliverer:
         self._slots = asyncio.Semaphore(concurrency)
         self._unrecorded: list[Outcome] = []  # sent, but the database was away
         self._database_away = False
+        # Known to the other instances under this name (None: a console's own deliverer,
+        # which shares nothing and reroutes nothing).
+        self.holder = holder
+        self.unserved_after = unserved_after
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -249,9 +257,36 @@ class Deliverer:
             )
             await outbox.mark_retry(store, job.delivery_id, after, result.reason or "retry")
 
+    async def coordinate(self) -> None:
+        """Say this instance is alive and what it sends on; take its share of each
+        platform's rate budget; send elsewhere what no instance can send."""
+        if self.holder is None:
+            return
+        try:
+            async with self.database.session() as session:
+                store = Store(session, SYSTEM)
+                await senders.heartbeat(store, self.holder, list(self.senders))
+                counts = await senders.live(store, ALIVE)
+                await outbox.reroute_unserved(store, set(counts), self.unserved_after)
+        except DATABASE_GONE as exc:
+            self._away(exc)
+            return
+        self.limiter.share(counts)
+
+    async def stop(self) -> None:
+        """Leaving cleanly: the others take this instance's share at once."""
+        if self.holder is None:
+            return
+        try:
+            async with self.database.session() as session:
+                await senders.forget(Store(session, SYSTEM), self.holder)
+        except DATABASE_GONE as exc:
+            self._away(exc)
+
     async def drain(self, *, workers: int = 2, limit: int = 100) -> int:
         """Send everything due, with batches overlapping: while one worker records a batch's
         outcomes and claims the next, another is sending. Returns how many were sent."""
+        await self.coordinate()
 
         async def worker() -> int:
             total = 0

@@ -3,7 +3,8 @@
 Defaults are the platforms' published limits: Telegram about 30 messages a second
 overall, about one a second per chat and 20 a minute per group; Slack about one a
 second per channel. Each can be changed with `UNIONBOT_RATE_<PLATFORM>_GLOBAL` /
-`_PER_CHAT` / `_PER_GROUP` (per second).
+`_PER_CHAT` / `_PER_GROUP` (per second). The limits are the deployment's: instances
+sending on one platform divide its budget among them (`share`).
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ def is_group(platform: str, chat: str) -> bool:
 
 @dataclass
 class _Bucket:
-    interval: float
     next_at: float = 0.0
 
-    def reserve(self, now: float) -> float:
+    def reserve(self, now: float, interval: float) -> float:
         """Take the next slot; returns how long to wait for it."""
         slot = max(now, self.next_at)
-        self.next_at = slot + self.interval
+        self.next_at = slot + interval
         return slot - now
 
 
@@ -61,13 +61,24 @@ class RateLimiter:
                 _rate(env, f"{key}_PER_CHAT", per_chat),
                 _rate(env, f"{key}_PER_GROUP", per_group),
             )
+        for name in env:  # a platform the defaults do not know, configured by its settings
+            if name.startswith("UNIONBOT_RATE_") and name.endswith("_GLOBAL"):
+                platform = name.removeprefix("UNIONBOT_RATE_").removesuffix("_GLOBAL").lower()
+                if platform not in self.limits:
+                    key = f"UNIONBOT_RATE_{platform.upper()}"
+                    overall = _rate(env, name, 0.0)
+                    per_chat = _rate(env, f"{key}_PER_CHAT", 0.0)
+                    self.limits[platform] = (overall, per_chat, _rate(env, f"{key}_PER_GROUP", 0.0))
         self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._instances: dict[str, int] = {}
 
-    def _bucket(self, platform: str, chat: str, rate: float) -> _Bucket:
-        key = (platform, chat)
-        if key not in self._buckets:
-            self._buckets[key] = _Bucket(1.0 / rate if rate > 0 else 0.0)
-        return self._buckets[key]
+    def share(self, instances: Mapping[str, int]) -> None:
+        """Several instances send on one platform: each takes its part of the platform's
+        budget, so together they stay within it."""
+        self._instances = {platform: max(1, n) for platform, n in instances.items()}
+
+    def _interval(self, platform: str, rate: float) -> float:
+        return self._instances.get(platform, 1) / rate if rate > 0 else 0.0
 
     def delay(self, platform: str, chat: str) -> float:
         """Reserve a slot for one message and say how long to wait before sending it."""
@@ -77,8 +88,12 @@ class RateLimiter:
         rate = min(per_chat, per_group) if is_group(platform, chat) else per_chat
         now = time.monotonic()
         waits = [
-            self._bucket(platform, "*", overall).reserve(now),
-            self._bucket(platform, chat, rate).reserve(now),
+            self._buckets.setdefault((platform, "*"), _Bucket()).reserve(
+                now, self._interval(platform, overall)
+            ),
+            self._buckets.setdefault((platform, chat), _Bucket()).reserve(
+                now, self._interval(platform, rate)
+            ),
         ]
         return max(waits)
 

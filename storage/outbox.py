@@ -442,6 +442,64 @@ async def claim_due(
     ]
 
 
+async def reroute_unserved(store: Store, served: set[str], older_than: timedelta) -> int:
+    """Deliveries for a platform that no running instance sends on (a console notice while
+    only Telegram runs) do not wait for ever: after `older_than` each goes to another
+    platform the person is linked on that is served, and is recorded as missed with the
+    reason, which `unionbot deliveries` shows. Returns how many were rerouted or ended."""
+    now = utcnow()
+    stale = list(
+        await store.session.execute(
+            select(
+                Delivery.id,
+                Delivery.outbox_id,
+                Delivery.platform,
+                OutboxMessage.recipient_id,
+            )
+            .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
+            .where(
+                Delivery.status == PENDING,
+                Delivery.platform.not_in(sorted(served)),
+                Delivery.due_at < now - older_than,
+            )
+            .limit(BATCH)
+        )
+    )
+    if not stale:
+        return 0
+    people = {row.recipient_id for row in stale if row.recipient_id is not None}
+    elsewhere: dict[int, list[tuple[str, str, str | None]]] = {}
+    for staff_id, platform, user_id, address in await store.session.execute(
+        select(Identity.staff_id, Identity.platform, Identity.platform_user_id, Identity.address)
+        .where(Identity.staff_id.in_(people), Identity.platform.in_(sorted(served)))
+        .order_by(Identity.id)
+    ):
+        elsewhere.setdefault(staff_id, []).append((platform, user_id, address))
+    for row in stale:
+        other = elsewhere.get(row.recipient_id or -1, [])
+        await insert_ignore(
+            store.session,
+            Delivery,
+            [
+                {
+                    "outbox_id": row.outbox_id,
+                    "platform": platform,
+                    "platform_user_id": user_id,
+                    "address": address,
+                    "status": PENDING,
+                    "attempts": 0,
+                    "due_at": now,
+                }
+                for platform, user_id, address in other[:1]
+            ],
+            conflict=("outbox_id", "platform", "platform_user_id"),
+        )
+        reason = f"no running instance sends on {row.platform}"
+        reason += f"; sent through {other[0][0]} instead" if other else "; no other platform linked"
+        await mark_missed(store, row.id, reason)
+    return len(stale)
+
+
 async def renew(store: Store, delivery_ids: Sequence[int], lease: timedelta) -> None:
     """A sender still working on these deliveries keeps its claim on them."""
     if not delivery_ids:

@@ -294,3 +294,71 @@ async def test_tick_forgets_old_event_ids(app: App) -> None:
         store = Store(session, SYSTEM)
         assert await events.first_time(store, "slack", "Ev-old"), "forgotten after a week"
         assert not await events.first_time(store, "slack", "Ev-new")
+
+
+# ---------------------------------------------------------------- several instances
+
+
+async def test_instances_share_a_platforms_budget(any_app: App) -> None:
+    from storage import senders
+
+    async with any_app.database.session() as session:
+        await senders.heartbeat(Store(session, SYSTEM), "other-host:1", ["telegram"])
+
+    async def send(recipient: Recipient, reply: Reply) -> SendResult:
+        return SendResult.sent("1")
+
+    limiter = RateLimiter({"UNIONBOT_RATE_TELEGRAM_GLOBAL": "10"})
+    deliverer = make_deliverer(any_app, {"telegram": send}, holder="this-host:2")
+    deliverer.limiter = limiter
+    await deliverer.coordinate()
+    delays = [limiter.delay("telegram", f"chat-{i}") for i in range(3)]
+    assert 0.19 < delays[1] <= 0.2 and 0.39 < delays[2] <= 0.4, "two instances: 5 a second each"
+    await deliverer.stop()
+    async with any_app.database.session() as session:
+        assert await senders.live(Store(session, SYSTEM), timedelta(minutes=1)) == {"telegram": 1}
+
+
+async def test_a_delivery_no_instance_can_send_goes_elsewhere(any_app: App) -> None:
+    """A console notice while only Telegram runs: after an hour it goes to the person's
+    Telegram; with no other platform it ends as missed, saying why."""
+    sent: list[Recipient] = []
+
+    async def send(recipient: Recipient, reply: Reply) -> SendResult:
+        sent.append(recipient)
+        return SendResult.sent("1")
+
+    async with any_app.database.session() as session:
+        store = Store(session, SYSTEM)
+        both = await identity.staff_by_no(store, "D2001")
+        alone = await identity.staff_by_no(store, "D2002")
+        assert both is not None and alone is not None
+        await identity.ensure_identity(store, "console", "D2001", both.id)
+        await identity.ensure_identity(store, "telegram", "4242", both.id)
+        await identity.ensure_identity(store, "console", "D2002", alone.id)
+        for who in (both, alone):
+            await outbox.enqueue(
+                store,
+                reason=f"test:unserved:{who.staff_no}",
+                recipient_id=who.id,
+                message_key="identity.link.done",
+                why_key="identity.whoami_footer",
+                params={"name": who.name, "staff_no": who.staff_no},
+                urgent=True,
+            )
+        await session.execute(
+            Delivery.__table__.update()
+            .where(Delivery.platform == "console")
+            .values(due_at=utcnow() - timedelta(hours=2))
+        )
+        # Queued for the console only (as before the person linked Telegram).
+        await session.execute(Delivery.__table__.delete().where(Delivery.platform == "telegram"))
+    deliverer = make_deliverer(any_app, {"telegram": send}, holder="only-telegram:1")
+    await deliverer.drain()
+    assert [r.user_id for r in sent] == ["4242"]
+    async with any_app.database.session() as session:
+        report = await outbox.report(Store(session, SYSTEM), "missed")
+    why = {line.staff_no: line.error for line in report.failures}
+    assert why["D2001"] == "no running instance sends on console; sent through telegram instead"
+    assert why["D2002"] == "no running instance sends on console; no other platform linked"
+    await deliverer.stop()

@@ -36,6 +36,7 @@ class Platform:
 
     def __init__(self, fail_first: int = 0) -> None:
         self.received: collections.Counter[str] = collections.Counter()
+        self.times: list[float] = []
         self.fail_first = fail_first
         self.refused = 0
         self.runner: web.AppRunner | None = None
@@ -47,6 +48,7 @@ class Platform:
             self.refused += 1
             return web.json_response({"ok": False}, status=429, headers={"Retry-After": "1"})
         self.received[body["text"]] += 1
+        self.times.append(time.monotonic())
         return web.json_response({"id": sum(self.received.values())})
 
     async def __aenter__(self) -> Platform:
@@ -83,12 +85,14 @@ async def fan_out(app: App, count: int) -> None:
         )
 
 
-async def spawn(*args: str, capture: bool = False) -> asyncio.subprocess.Process:
+async def spawn(
+    *args: str, capture: bool = False, env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         *WORKER,
         *args,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
         stderr=asyncio.subprocess.PIPE if capture else None,
     )
 
@@ -213,3 +217,19 @@ async def test_two_scheduler_processes_schedule_each_reminder_once(any_app: App)
             )
         )
     assert count == 3 * 8 * 2 and duplicates == 0
+
+
+async def test_two_instances_keep_to_one_rate_budget(any_app: App) -> None:
+    """The platform's limit is the deployment's: two senders together stay within it."""
+    await fan_out(any_app, 400)
+    limit = {"UNIONBOT_RATE_FAKE_GLOBAL": "40"}
+    url = any_app.settings.database_url
+    async with Platform() as platform:
+        first = await spawn("send", url, platform.url, "host-a:1", env=limit)
+        second = await spawn("send", url, platform.url, "host-b:2", env=limit)
+        await asyncio.wait_for(asyncio.gather(first.wait(), second.wait()), timeout=120)
+    assert len(platform.received) == 400 and max(platform.received.values()) == 1
+    start = platform.times[0] + 2.0  # both are running and have heard of each other
+    steady = [t for t in platform.times if t >= start]
+    busiest = max((sum(1 for u in steady if t <= u < t + 1.0) for t in steady), default=0)
+    assert busiest <= 40 * 1.25, f"{busiest} messages in one second against a budget of 40"

@@ -13,7 +13,7 @@ from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.models.identity import Identity, InviteCode, LinkAttempt
 from storage.models.meetings import Attendance, Meeting
 from storage.models.outbox import Delivery, OutboxMessage
-from storage.models.platform import ChatGroup, Lease
+from storage.models.platform import ChatGroup, Lease, SenderInstance
 from storage.models.proposals import (
     CongressSession,
     Proposal,
@@ -50,6 +50,7 @@ __all__ = [
     "ProposalEvent",
     "ProposalFile",
     "ProposalPerson",
+    "SenderInstance",
     "Staff",
     "StaffRole",
 ]

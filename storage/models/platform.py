@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base
-from storage.types import UTCDateTime
+from storage.types import JSONType, UTCDateTime
 
 
 class Lease(Base):
@@ -19,6 +19,17 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SenderInstance(Base):
+    """A running instance that sends deliveries, and for which platforms: so instances
+    share each platform's rate budget, and a platform that no instance runs is known."""
+
+    __tablename__ = "sender_instances"
+
+    holder: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid
+    platforms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChatGroup(Base):
