@@ -5,6 +5,12 @@ on PostgreSQL), the achieved send rate as a fraction of the platform's limit (ta
 at least 0.95), the 429s received, duplicates (target 0) and lost messages (target 0).
 
     python -m benchmarks.fanout --postgres URL [--recipients 10000] [--limit 200]
+    python -m benchmarks.fanout --postgres URL --recipients 2000 --fault kill|pg
+
+With `--fault`, a separate sender process does the sending and the fault strikes in the
+middle: `kill` sends it SIGKILL and starts another; `pg` drops its database connections
+twice (as a PostgreSQL restart does). It prints sent, lost, duplicates and the time to
+drain after the fault.
 """
 
 from __future__ import annotations
@@ -13,18 +19,21 @@ import argparse
 import asyncio
 import collections
 import os
+import signal
+import sys
 import time
+from argparse import SUPPRESS
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession, web
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from benchmarks.dispatch import drop_schema, postgres_url
 from bot.app import build_catalog
 from bot.delivery import Recipient, SendResult
 from bot.replies import Reply
-from schedules.deliverer import Deliverer
+from schedules.deliverer import Deliverer, Send
 from schedules.ratelimit import RateLimiter
 from schedules.tick import tick
 from storage.clock import utcnow
@@ -132,16 +141,9 @@ async def run(url: str, recipients: int, limit: int) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     address = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
-    retries = 0
+    counter = [0]  # 429s answered
     async with ClientSession() as http:
-
-        async def send(recipient: Recipient, reply: Reply) -> SendResult:
-            nonlocal retries
-            async with http.post(address, json={"who": recipient.user_id}) as response:
-                if response.status == 429:
-                    retries += 1
-                    return SendResult.retry(float(response.headers["Retry-After"]), "429")
-                return SendResult.sent(str((await response.json())["id"]))
+        send = make_send(http, address, counter)
 
         limiter = RateLimiter(
             {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
@@ -175,6 +177,113 @@ async def run(url: str, recipients: int, limit: int) -> None:
     print(f"429s received: {platform.rejected}; duplicates: {duplicates}; lost: {lost}")
 
 
+WORKER_NAME = "unionbot-fanout-sender"
+
+
+def make_send(http: ClientSession, address: str, counter: list[int]) -> Send:
+    async def send(recipient: Recipient, reply: Reply) -> SendResult:
+        async with http.post(address, json={"who": recipient.user_id}) as response:
+            if response.status == 429:
+                counter[0] += 1
+                return SendResult.retry(float(response.headers["Retry-After"]), "429")
+            return SendResult.sent(str((await response.json())["id"]))
+
+    return send
+
+
+async def sender(url: str, address: str, limit: int) -> None:
+    """The sending process of a fault run: drains until nothing has been due for 3 s."""
+    database = Database(url)
+    async with ClientSession() as http:
+        limiter = RateLimiter(
+            {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
+        )
+        deliverer = Deliverer(
+            database,
+            build_catalog(),
+            {"telegram": make_send(http, address, [0])},
+            "zh",
+            default_timezone=TZ,
+            quiet_hours="00:00-00:00",
+            limiter=limiter,
+            lease=timedelta(seconds=5),
+        )
+        quiet_since = time.monotonic()
+        while time.monotonic() - quiet_since < 3:
+            if await deliverer.drain(workers=2, limit=200):
+                quiet_since = time.monotonic()
+            else:
+                await asyncio.sleep(0.1)
+    await database.dispose()
+
+
+async def spawn_sender(url: str, address: str, limit: int) -> asyncio.subprocess.Process:
+    worker_url = url + ("&" if "?" in url else "?") + f"application_name={WORKER_NAME}"
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.fanout", "--sender", worker_url, address, str(limit)
+    )
+
+
+async def drop_connections(url: str) -> None:
+    database = Database(url)
+    try:
+        async with database.session() as session:
+            await session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = :name"
+                ),
+                {"name": WORKER_NAME},
+            )
+    finally:
+        await database.dispose()
+
+
+async def run_fault(url: str, recipients: int, limit: int, fault: str) -> None:
+    await setup(url, recipients)
+    database = Database(url)
+    done = await tick(database, TZ)
+    await database.dispose()
+    total = done["reminders"]
+    platform = RateLimitedPlatform(limit)
+    app = web.Application()
+    app.router.add_post("/send", platform.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    address = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+
+    async def until(count: int) -> None:
+        while sum(platform.received.values()) < count:
+            await asyncio.sleep(0.01)
+
+    worker = await spawn_sender(url, address, limit)
+    await asyncio.wait_for(until(total // 2), timeout=300)
+    if fault == "kill":
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+        struck = time.monotonic()
+        worker = await spawn_sender(url, address, limit)
+    else:
+        await drop_connections(url)
+        struck = time.monotonic()
+        await asyncio.wait_for(until(total * 3 // 4), timeout=300)
+        await drop_connections(url)
+    deadline = time.monotonic() + 300
+    while len(platform.received) < total and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    drained = time.monotonic() - struck
+    await asyncio.wait_for(worker.wait(), timeout=300)
+    await runner.cleanup()
+    sent = sum(platform.received.values())
+    duplicates = sum(n - 1 for n in platform.received.values())
+    lost = total - len(platform.received)
+    print("| fault | sent | lost | duplicates | time to drain after the fault |")
+    print("|---|---|---|---|---|")
+    print(f"| {fault} | {sent} | {lost} | {duplicates} | {drained:.1f} s |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -182,12 +291,21 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=10_000)
     parser.add_argument("--limit", type=int, default=200, help="the fake platform's messages/s")
     parser.add_argument("--postgres", default=os.environ.get("UNIONBOT_TEST_POSTGRES_URL"))
+    parser.add_argument("--fault", choices=["kill", "pg"], help="strike in the middle")
+    parser.add_argument("--sender", nargs=3, metavar=("URL", "PLATFORM", "LIMIT"), help=SUPPRESS)
     args = parser.parse_args()
+    if args.sender:
+        url, address, limit = args.sender
+        asyncio.run(sender(url, address, int(limit)))
+        return
     if not args.postgres:
         parser.error("give --postgres URL (or set UNIONBOT_TEST_POSTGRES_URL)")
     url, schema = postgres_url(args.postgres)
     try:
-        asyncio.run(run(url, args.recipients, args.limit))
+        if args.fault:
+            asyncio.run(run_fault(url, args.recipients, args.limit, args.fault))
+        else:
+            asyncio.run(run(url, args.recipients, args.limit))
     finally:
         drop_schema(args.postgres, schema)
 
