@@ -91,6 +91,13 @@ class Adapter(ABC):
     async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
         """Send a message the bot sends on its own (a notification, a reminder)."""
 
+    async def prepare(self, reply: Reply) -> None:
+        """Write what sending `reply` needs in the shared store (Telegram's tokens for long
+        button commands) before it is sent, so `send` itself touches no database: a
+        database blip then cannot fail a send that the platform accepted. Most platforms
+        need nothing."""
+        return None
+
 
 def discover() -> dict[str, type[Adapter]]:
     """Every installed adapter class by platform name; a broken plug-in is logged, not fatal."""

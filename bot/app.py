@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from commands._benefits import clock as benefits_clock
 from commands._charts import maker as chart_maker
 from commands._digests import clock as digest_clock
 from commands.errors import translate
-from schedules.deliverer import Deliverer, Send
+from schedules.deliverer import Deliverer, Prepare, Send
 from schedules.ratelimit import RateLimiter
 from schedules.tick import claim_scheduler, tick
 from storage import events, identity, leases, linking, migrate
@@ -180,7 +180,12 @@ async def link_console(app: App, staff_no: str) -> bool:
 
 
 def make_deliverer(
-    app: App, senders: dict[str, Send], *, quiet_hours: bool = True, holder: str | None = None
+    app: App,
+    senders: dict[str, Send],
+    *,
+    quiet_hours: bool = True,
+    holder: str | None = None,
+    preparers: Mapping[str, Prepare] | None = None,
 ) -> Deliverer:
     """`quiet_hours=False` where the person is sitting at the screen (the console);
     `holder` names a running instance's deliverer to the others (rate budget, rerouting)."""
@@ -194,6 +199,7 @@ def make_deliverer(
         limiter=RateLimiter(app.settings.env),
         lease=timedelta(seconds=app.settings.delivery_lease_seconds),
         holder=holder,
+        preparers=preparers,
         unserved_after=timedelta(minutes=app.settings.delivery_unserved_minutes),
         attachments={CHART: chart_maker(app.database, app.catalog)},
     )
@@ -257,7 +263,12 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         say("console_started")
     senders: dict[str, Send] = {a.platform: a.send for a in app.adapters}
     holder = f"{socket.gethostname()}:{os.getpid()}"
-    app.deliverer = make_deliverer(app, senders, holder=holder if senders else None)
+    app.deliverer = make_deliverer(
+        app,
+        senders,
+        holder=holder if senders else None,
+        preparers={a.platform: a.prepare for a in app.adapters},
+    )
     scheduler = AsyncIOScheduler(timezone="UTC")
     running: set[asyncio.Task[Any]] = set()
 

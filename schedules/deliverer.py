@@ -43,6 +43,8 @@ Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
 # Makes a file a message carries when it is sent (a weekly digest's chart), for a
 # reader's language and zone; None when there is nothing to draw.
 MakeAttachment = Callable[[str, tzinfo], Awaitable[Attachment | None]]
+# Writes what a platform needs before a reply is sent (an adapter's `prepare`).
+Prepare = Callable[[Reply], Awaitable[None]]
 MAX_ATTEMPTS = 8
 LEASE = timedelta(seconds=30)
 LATE_AFTER = timedelta(minutes=1)  # sent later than this after its time: marked late
@@ -85,6 +87,7 @@ class Deliverer:
         concurrency: int = SENDERS,
         holder: str | None = None,
         unserved_after: timedelta = UNSERVED_AFTER,
+        preparers: Mapping[str, Prepare] | None = None,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -101,6 +104,7 @@ class Deliverer:
         # Known to the other instances under this name (None: a console's own deliverer,
         # which shares nothing and reroutes nothing).
         self.holder = holder
+        self.preparers = dict(preparers or {})
         self.unserved_after = unserved_after
 
     def _zone(self, name: str | None) -> tzinfo:
@@ -310,6 +314,13 @@ class Deliverer:
                 reply.attachment = await make(lang, tz)
             except Exception:  # the message still goes, without its picture
                 log.exception("delivery %s: its attachment could not be made", job.delivery_id)
+        prepare = self.preparers.get(job.platform)
+        if prepare is not None:
+            try:
+                await prepare(reply)
+            except DATABASE_GONE as exc:  # nothing was sent: it is tried again later
+                self._away(exc)
+                return SendResult.retry(backoff(job.attempts).total_seconds(), "database away")
         recipient = Recipient(job.platform, job.platform_user_id, job.address)
         await self.limiter.wait(job.platform, job.address or job.platform_user_id)
         try:

@@ -316,3 +316,32 @@ async def test_a_long_command_button_goes_through_a_stored_token() -> None:
     assert await callback_data("/meeting attend 12", token_for) == "/meeting attend 12"
     long = "/proposal rate 12 unsatisfied " + "很" * 20
     assert await callback_data(long, token_for) == "c:t1" and stored == {long: "t1"}
+
+
+async def test_a_prepared_send_touches_no_database(app: App) -> None:
+    """The deliverer prepares (stores the long command's token) before it sends: the send
+    itself works while the database is away."""
+    from bot.delivery import Recipient, SendStatus
+    from bot.replies import Choice, Reply
+
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        async with running_adapter(app, fake) as (adapter, _url):
+            long = "/proposal rate 12 unsatisfied " + "很" * 20
+            reply = Reply(text="请评价", choices=[Choice("不满意", long), Choice("查看", "/x 1")])
+            await adapter.prepare(reply)
+
+            async def away(command: str) -> str:
+                raise OSError("database away")
+
+            adapter.store.token_for = away  # type: ignore[method-assign]
+            result = await adapter.send(Recipient("telegram", "4242"), reply)
+            assert result.status is SendStatus.SENT
+            sent = fake.sent(4242)[-1]
+            buttons = [
+                b["callback_data"] for b in sent.params["reply_markup"]["inline_keyboard"][0]
+            ]
+            assert buttons[0].startswith("c:") and buttons[1] == "/x 1"
+    finally:
+        await fake.stop()

@@ -51,6 +51,7 @@ from bot.adapters.telegram.render import (
     INLINE_PREFIX,
     MAX_CAPTION,
     Part,
+    fits_inline,
     keyboard,
     parts,
 )
@@ -67,6 +68,7 @@ log = logging.getLogger(__name__)
 PLATFORM = "telegram"
 DEFAULT_API = "https://api.telegram.org"
 LEASE_SECONDS = 60.0
+TOKEN_CACHE = 10_000  # long button commands remembered between `prepare` and `send`
 COMMAND_NAME = re.compile(r"^[a-z0-9_]{1,32}$")
 # An update carries at most a 4,096-character message and the one it replies to, with
 # their entities: far below this bound.
@@ -103,6 +105,7 @@ class TelegramAdapter(Adapter):
         if runtime.store is None:
             raise TelegramConfigError("the Telegram adapter needs the shared store")
         self.store: PlatformStore = runtime.store
+        self._tokens: dict[str, str] = {}  # long button commands' tokens, made by `prepare`
         self.token = settings.secret("TELEGRAM_BOT_TOKEN")
         api = settings.value("TELEGRAM_API_URL", DEFAULT_API).rstrip("/")
         self.webhook_url = settings.value("TELEGRAM_WEBHOOK_URL")
@@ -392,7 +395,7 @@ class TelegramAdapter(Adapter):
 
     async def _send(self, chat_id: int | str, reply: Reply) -> Message:
         """A reply as one message or, when long, several; buttons go on the last one."""
-        markup = await keyboard(reply, self.store.token_for)
+        markup = await keyboard(reply, self._token)
         texts = parts(reply)
         if reply.attachment is not None:
             caption = parts(reply, MAX_CAPTION)
@@ -434,6 +437,18 @@ class TelegramAdapter(Adapter):
         return await self.app.bot.send_message(
             chat_id=chat_id, text=part.text, reply_markup=markup, disable_web_page_preview=True
         )
+
+    async def prepare(self, reply: Reply) -> None:
+        if len(self._tokens) > TOKEN_CACHE:
+            self._tokens.clear()
+        for choice in reply.choices:
+            if not fits_inline(choice.command) and choice.command not in self._tokens:
+                self._tokens[choice.command] = await self.store.token_for(choice.command)
+
+    async def _token(self, command: str) -> str:
+        """A long command's token: made by `prepare` (no database write while sending), or
+        stored now for a reply to a message."""
+        return self._tokens.get(command) or await self.store.token_for(command)
 
     async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
         try:

@@ -86,8 +86,12 @@ def parts(reply: Reply, limit: int = MAX_TEXT) -> list[Part]:
     return split(runs(reply), limit)
 
 
+def fits_inline(command: str) -> bool:
+    return command.startswith(INLINE_PREFIX) and len(command.encode()) <= CALLBACK_LIMIT
+
+
 async def callback_data(command: str, token_for: Callable[[str], Awaitable[str]]) -> str:
-    if command.startswith(INLINE_PREFIX) and len(command.encode()) <= CALLBACK_LIMIT:
+    if fits_inline(command):
         return command
     return CALLBACK_PREFIX + await token_for(command)
 
