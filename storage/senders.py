@@ -13,9 +13,15 @@ from storage.models import SenderInstance
 from storage.store import Store
 from storage.upsert import insert_ignore
 
+FORGOTTEN_AFTER = timedelta(days=1)  # a crashed instance's row is dropped after this
+
 
 async def heartbeat(store: Store, holder: str, platforms: list[str]) -> None:
     now = utcnow()
+    # Instances that crashed never said goodbye: their rows go after a day.
+    await store.session.execute(
+        delete(SenderInstance).where(SenderInstance.seen_at < now - FORGOTTEN_AFTER)
+    )
     added = await insert_ignore(
         store.session,
         SenderInstance,

@@ -35,7 +35,7 @@ from storage.models import (
     ProposalEvent,
     Staff,
 )
-from storage.outbox import FAILED, MISSED, Line, Section
+from storage.outbox import BUTTONS_PARAM, FAILED, MISSED, Line, Section
 from storage.proposals.queries import is_overdue
 from storage.proposals.state import WITH_DEPARTMENT, Action, Status
 from storage.store import Store
@@ -192,7 +192,7 @@ async def _alerts(store: Store, build: _Builder, lo: datetime, hi: datetime) -> 
         )
     )
     for message_id, recipient, key, params, created in rows:
-        shown = {k: v for k, v in dict(params or {}).items() if k != "_choices"}
+        shown = {k: v for k, v in dict(params or {}).items() if k != BUTTONS_PARAM}
         for index in index_of[recipient]:
             if build.requests[index][1].holds(created):
                 build.add(index, "alerts", Entry(created, message_id, Line(key, shown)))
