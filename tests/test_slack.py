@@ -297,3 +297,11 @@ async def test_socket_mode(app: App) -> None:
     finally:
         await adapter.stop()
         await fake.stop()
+
+
+async def test_a_non_delegates_modal_says_it_files_a_suggestion(slack: SlackChat) -> None:
+    uid = await slack.link("T1001")
+    mark = len(slack.fake.calls)
+    await slack.post(slack.slash(uid, "proposal new"), content_type=FORM)
+    opened = slack.fake.called("views.open", mark)
+    assert opened and opened[0].params["view"]["title"]["text"] == "意见建议"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.forms import Form
+from bot.forms import TITLE_KEY, Form
 from bot.i18n import Catalog
 from bot.render.escape import slack_mrkdwn as esc
 from bot.render.split import clip, pieces
@@ -102,6 +102,8 @@ def fallback_text(reply: Reply) -> str:
 def modal(
     form: Form, catalog: Catalog, lang: str, initial: dict[str, str], metadata: dict[str, Any]
 ) -> dict[str, Any]:
+    # Opened under another name (a non-delegate's proposal is an 意见建议): say what it files.
+    title_key = str((metadata.get("context") or {}).get(TITLE_KEY) or form.title_key)
     inputs: list[dict[str, Any]] = []
     for field in form.fields:
         label = catalog.get(lang, field.label_key).rstrip("：:")[:2000]
@@ -139,7 +141,7 @@ def modal(
     return {
         "type": "modal",
         "callback_id": f"form:{form.name}",
-        "title": {"type": "plain_text", "text": catalog.get(lang, form.title_key)[:24]},
+        "title": {"type": "plain_text", "text": catalog.get(lang, title_key)[:24]},
         "submit": {"type": "plain_text", "text": catalog.get(lang, "slack.submit")},
         "close": {"type": "plain_text", "text": catalog.get(lang, "slack.cancel")},
         "private_metadata": json.dumps(metadata, ensure_ascii=False)[:3000],
