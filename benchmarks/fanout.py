@@ -133,30 +133,12 @@ async def run(url: str, recipients: int, limit: int) -> None:
     materialise = time.perf_counter() - started
     print(f"materialised {done['reminders']} reminders in {materialise:.2f} s")
 
-    platform = RateLimitedPlatform(limit)
-    app = web.Application()
-    app.router.add_post("/send", platform.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    address = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+    platform, runner, address = await serve_platform(limit)
     counter = [0]  # 429s answered
     async with ClientSession() as http:
         send = make_send(http, address, counter)
 
-        limiter = RateLimiter(
-            {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
-        )
-        deliverer = Deliverer(
-            database,
-            build_catalog(),
-            {"telegram": send},
-            "zh",
-            default_timezone=TZ,
-            quiet_hours="00:00-00:00",
-            limiter=limiter,
-        )
+        deliverer = fanout_deliverer(database, send, limit)
         idle = 0
         while sum(platform.received.values()) < done["reminders"] and idle < 50:
             sent_now = await deliverer.drain(workers=2, limit=200)
@@ -180,6 +162,38 @@ async def run(url: str, recipients: int, limit: int) -> None:
 WORKER_NAME = "unionbot-fanout-sender"
 
 
+async def serve_platform(limit: int) -> tuple[RateLimitedPlatform, web.AppRunner, str]:
+    """The rate-limited fake platform on loopback, and the address to send to."""
+    platform = RateLimitedPlatform(limit)
+    app = web.Application()
+    app.router.add_post("/send", platform.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return platform, runner, f"http://127.0.0.1:{port}/send"
+
+
+def fanout_deliverer(
+    database: Database, send: Send, limit: int, lease: timedelta | None = None
+) -> Deliverer:
+    """The deliverer every run uses: Telegram's buckets at the fake platform's limit."""
+    limiter = RateLimiter(
+        {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
+    )
+    return Deliverer(
+        database,
+        build_catalog(),
+        {"telegram": send},
+        "zh",
+        default_timezone=TZ,
+        quiet_hours="00:00-00:00",
+        limiter=limiter,
+        **({"lease": lease} if lease is not None else {}),
+    )
+
+
 def make_send(http: ClientSession, address: str, counter: list[int]) -> Send:
     async def send(recipient: Recipient, reply: Reply) -> SendResult:
         async with http.post(address, json={"who": recipient.user_id}) as response:
@@ -195,18 +209,8 @@ async def sender(url: str, address: str, limit: int) -> None:
     """The sending process of a fault run: drains until nothing has been due for 3 s."""
     database = Database(url)
     async with ClientSession() as http:
-        limiter = RateLimiter(
-            {"UNIONBOT_RATE_TELEGRAM_GLOBAL": str(limit), "UNIONBOT_RATE_TELEGRAM_PER_CHAT": "1"}
-        )
-        deliverer = Deliverer(
-            database,
-            build_catalog(),
-            {"telegram": make_send(http, address, [0])},
-            "zh",
-            default_timezone=TZ,
-            quiet_hours="00:00-00:00",
-            limiter=limiter,
-            lease=timedelta(seconds=5),
+        deliverer = fanout_deliverer(
+            database, make_send(http, address, [0]), limit, lease=timedelta(seconds=5)
         )
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < 3:
@@ -224,7 +228,9 @@ async def spawn_sender(url: str, address: str, limit: int) -> asyncio.subprocess
     )
 
 
-async def drop_connections(url: str) -> None:
+async def drop_connections(url: str, application: str = WORKER_NAME) -> None:
+    """What a PostgreSQL restart or failover does to a client: its connections drop (only
+    those of `application`, so whoever strikes keeps its own)."""
     database = Database(url)
     try:
         async with database.session() as session:
@@ -233,7 +239,7 @@ async def drop_connections(url: str) -> None:
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE application_name = :name"
                 ),
-                {"name": WORKER_NAME},
+                {"name": application},
             )
     finally:
         await database.dispose()
@@ -245,14 +251,7 @@ async def run_fault(url: str, recipients: int, limit: int, fault: str) -> None:
     done = await tick(database, TZ)
     await database.dispose()
     total = done["reminders"]
-    platform = RateLimitedPlatform(limit)
-    app = web.Application()
-    app.router.add_post("/send", platform.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    address = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"  # type: ignore[union-attr]
+    platform, runner, address = await serve_platform(limit)
 
     async def until(count: int) -> None:
         while sum(platform.received.values()) < count:

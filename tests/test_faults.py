@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
+from benchmarks.fanout import drop_connections
 from bot.app import App
 from schedules.deliverer import SENDERS
 from storage import identity, outbox
 from storage.clock import utcnow
-from storage.db import Database
 from storage.meetings import service as meetings
 from storage.models import Delivery, OutboxMessage
 from storage.store import SYSTEM, Actor, Store
@@ -138,7 +138,7 @@ async def test_a_database_blip_loses_no_outcome_and_repeats_nothing(any_app: App
             deadline = time.monotonic() + 60
             while sum(platform.received.values()) < mark and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
-            await terminate_backends(any_app.settings.database_url, WORKER_NAME)
+            await drop_connections(any_app.settings.database_url, WORKER_NAME)
         started = time.monotonic()
         while len(platform.received) < 1000 and time.monotonic() - started < 60:
             await asyncio.sleep(0.05)
@@ -156,23 +156,6 @@ async def test_a_database_blip_loses_no_outcome_and_repeats_nothing(any_app: App
 
 
 WORKER_NAME = "unionbot-fault-worker"
-
-
-async def terminate_backends(url: str, application: str) -> None:
-    """What a PostgreSQL restart or failover does to a client: its connections drop (the
-    sender's only, so the test's own bookkeeping goes on)."""
-    database = Database(url)
-    try:
-        async with database.session() as session:
-            await session.execute(
-                text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE application_name = :name"
-                ),
-                {"name": application},
-            )
-    finally:
-        await database.dispose()
 
 
 async def test_a_429_storm_is_ridden_out(any_app: App) -> None:
