@@ -52,10 +52,12 @@ class PlatformStore(Protocol):
 
     async def release_lease(self, name: str, holder: str) -> None: ...
 
-    async def link_by_email(
-        self, platform: str, user_id: str, email: str, display_name: str
+    async def link_by(
+        self, platform: str, user_id: str, field: str, value: str, display_name: str
     ) -> bool:
-        """Link a platform account whose verified email is on the roster; True if linked."""
+        """Link a platform account by what the platform vouches for: `field` is "email" (a
+        verified email), "mobile" or "staff_no" (an account id that is the staff number),
+        matched against the roster; True if linked."""
 
 
 @dataclass
@@ -72,6 +74,9 @@ class Runtime:
 
 class Adapter(ABC):
     platform: ClassVar[str]
+    # The most recipients one `send_many` call takes (WeCom's `touser`: 1,000); 1 where
+    # every message is sent to one person.
+    batch_size: ClassVar[int] = 1
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -90,6 +95,12 @@ class Adapter(ABC):
     @abstractmethod
     async def send(self, recipient: Recipient, reply: Reply) -> SendResult:
         """Send a message the bot sends on its own (a notification, a reminder)."""
+
+    async def send_many(self, recipients: list[Recipient], reply: Reply) -> list[SendResult]:
+        """The same message to many people (a congress-wide notice): one result per
+        recipient, in their order. Platforms with `batch_size` > 1 send it in one call and
+        tell from the platform's answer who got it; the default sends one by one."""
+        return [await self.send(recipient, reply) for recipient in recipients]
 
     async def prepare(self, reply: Reply) -> None:
         """Write what sending `reply` needs in the shared store (Telegram's tokens for long

@@ -31,7 +31,7 @@ from commands._benefits import clock as benefits_clock
 from commands._charts import maker as chart_maker
 from commands._digests import clock as digest_clock
 from commands.errors import translate
-from schedules.deliverer import Deliverer, Prepare, Send
+from schedules.deliverer import Deliverer, Prepare, Send, SendMany
 from schedules.ratelimit import RateLimiter
 from schedules.tick import claim_scheduler, tick
 from storage import events, identity, leases, linking, migrate
@@ -98,15 +98,15 @@ class StorePlatformServices:
         async with self.database.session() as session:
             await leases.release(Store(session), name, holder)
 
-    async def link_by_email(
-        self, platform: str, user_id: str, email: str, display_name: str
+    async def link_by(
+        self, platform: str, user_id: str, field: str, value: str, display_name: str
     ) -> bool:
         async with self.database.session() as session:
-            store = Store(session, Actor(None, platform, "email"))
-            # Also when already linked: the roster decides whose email this is, so an
-            # account whose email the roster now gives to someone else follows it.
-            view = await linking.link_by_email(
-                store, platform, user_id, email, display_name=display_name
+            store = Store(session, Actor(None, platform, field))
+            # Also when already linked: the roster decides whose email (mobile, number)
+            # this is, so an account the roster now gives to someone else follows it.
+            view = await linking.link_by_roster(
+                store, platform, user_id, field, value, display_name=display_name
             )
             return view is not None
 
@@ -186,6 +186,7 @@ def make_deliverer(
     quiet_hours: bool = True,
     holder: str | None = None,
     preparers: Mapping[str, Prepare] | None = None,
+    batchers: Mapping[str, tuple[SendMany, int]] | None = None,
 ) -> Deliverer:
     """`quiet_hours=False` where the person is sitting at the screen (the console);
     `holder` names a running instance's deliverer to the others (rate budget, rerouting)."""
@@ -200,6 +201,7 @@ def make_deliverer(
         lease=timedelta(seconds=app.settings.delivery_lease_seconds),
         holder=holder,
         preparers=preparers,
+        batchers=batchers,
         unserved_after=timedelta(minutes=app.settings.delivery_unserved_minutes),
         attachments={CHART: chart_maker(app.database, app.catalog)},
     )
@@ -268,6 +270,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         senders,
         holder=holder if senders else None,
         preparers={a.platform: a.prepare for a in app.adapters},
+        batchers={a.platform: (a.send_many, a.batch_size) for a in app.adapters},
     )
     scheduler = AsyncIOScheduler(timezone="UTC")
     running: set[asyncio.Task[Any]] = set()

@@ -11,6 +11,13 @@ what was sent is not sent again. Before sending, the misfire policy (a message p
 grace is recorded as missed, never sent days late) and quiet hours (non-urgent messages
 wait for the recipient's morning) apply, and the rate limiter keeps each platform within
 its published limits.
+
+A platform that can send one message to many people in one call (WeCom's `touser` of up
+to 1,000 ids) gets, in each claimed batch, the deliveries whose rendered message is the
+same (a congress-wide notice, in one language and zone) as one call; each recipient's
+outcome is its own, from what the platform says of each id. Such a call is one send in
+flight that may be repeated whole by a crash, which is why such platforms are asked to
+suppress duplicates (WeCom's duplicate check).
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from storage.store import SYSTEM, Store
 log = logging.getLogger(__name__)
 
 Send = Callable[[Recipient, Reply], Awaitable[SendResult]]
+# One message to many recipients in one call: one result per recipient, in their order.
+SendMany = Callable[[list[Recipient], Reply], Awaitable[list[SendResult]]]
 # Makes a file a message carries when it is sent (a weekly digest's chart), for a
 # reader's language and zone; None when there is nothing to draw.
 MakeAttachment = Callable[[str, tzinfo], Awaitable[Attachment | None]]
@@ -88,6 +97,7 @@ class Deliverer:
         holder: str | None = None,
         unserved_after: timedelta = UNSERVED_AFTER,
         preparers: Mapping[str, Prepare] | None = None,
+        batchers: Mapping[str, tuple[SendMany, int]] | None = None,
     ) -> None:
         self.database = database
         self.catalog = catalog
@@ -106,6 +116,8 @@ class Deliverer:
         self.holder = holder
         self.preparers = dict(preparers or {})
         self.unserved_after = unserved_after
+        # platform -> (its many-recipient send, the most recipients one call takes)
+        self.batchers = {name: pair for name, pair in (batchers or {}).items() if pair[1] > 1}
 
     def _zone(self, name: str | None) -> tzinfo:
         if name:
@@ -146,7 +158,10 @@ class Deliverer:
         # trips, sets the pace; each outcome is written as soon as it is known.
         heartbeat = asyncio.create_task(self._renew([job.delivery_id for job in sendable]))
         try:
-            sent = sum(await asyncio.gather(*(self._deliver(job) for job in sendable)))
+            singles, together = self._group(sendable)
+            sends: list[Awaitable[int]] = [self._deliver(job) for job in singles]
+            sends += [self._deliver_together(jobs, reply) for jobs, reply in together]
+            sent = sum(await asyncio.gather(*sends))
         finally:
             heartbeat.cancel()
         return len(jobs), sent
@@ -195,6 +210,71 @@ class Deliverer:
             await self._record(Outcome(job, result, late))
         return result.status is SendStatus.SENT
 
+    def _group(
+        self, jobs: list[outbox.DeliveryJob]
+    ) -> tuple[list[outbox.DeliveryJob], list[tuple[list[outbox.DeliveryJob], Reply]]]:
+        """Jobs sent one by one, and groups of jobs with the same message for one call each
+        (only on platforms that take many recipients, never for a chat or a message whose
+        file is made when it is sent)."""
+        singles: list[outbox.DeliveryJob] = []
+        same: dict[tuple[str, str], tuple[list[outbox.DeliveryJob], Reply]] = {}
+        for job in jobs:
+            if (
+                job.platform not in self.batchers
+                or job.address
+                or job.params.get(outbox.ATTACHMENT_PARAM)
+            ):
+                singles.append(job)
+                continue
+            reply = self._render(job)
+            jobs_of, _ = same.setdefault((job.platform, repr(reply)), ([], reply))
+            jobs_of.append(job)
+        together: list[tuple[list[outbox.DeliveryJob], Reply]] = []
+        for (platform, _key), (grouped, reply) in same.items():
+            size = self.batchers[platform][1]
+            if len(grouped) == 1:
+                singles.extend(grouped)
+                continue
+            together += [(grouped[i : i + size], reply) for i in range(0, len(grouped), size)]
+        return singles, together
+
+    async def _deliver_together(self, jobs: list[outbox.DeliveryJob], reply: Reply) -> int:
+        """One call for many recipients of one message; each outcome recorded as its own."""
+        async with self._slots:
+            platform = jobs[0].platform
+            results = await self._send_together(platform, jobs, reply)
+            now = utcnow()
+            outcomes = [
+                Outcome(
+                    job,
+                    result,
+                    job.not_before is not None and now - job.not_before > LATE_AFTER,
+                )
+                for job, result in zip(jobs, results, strict=True)
+            ]
+            await self._record(*outcomes)
+        return sum(result.status is SendStatus.SENT for result in results)
+
+    async def _send_together(
+        self, platform: str, jobs: list[outbox.DeliveryJob], reply: Reply
+    ) -> list[SendResult]:
+        prepared = await self._prepare(platform, reply, max(job.attempts for job in jobs))
+        if prepared is not None:
+            return [prepared] * len(jobs)
+        recipients = [Recipient(platform, job.platform_user_id) for job in jobs]
+        await self.limiter.wait_many(platform, [job.platform_user_id for job in jobs])
+        send_many, _size = self.batchers[platform]
+        try:
+            results = await send_many(recipients, reply)
+        except Exception as exc:  # an adapter bug must not stop the others' deliveries
+            log.exception("%s deliveries through %s raised", len(jobs), platform)
+            after = backoff(max(job.attempts for job in jobs)).total_seconds()
+            return [SendResult.retry(after, repr(exc)[:500])] * len(jobs)
+        if len(results) != len(jobs):
+            log.error("%s answered %s results for %s recipients", platform, len(results), len(jobs))
+            return [SendResult.retry(60, "the adapter lost count of its recipients")] * len(jobs)
+        return results
+
     async def _renew(self, delivery_ids: list[int]) -> None:
         """While a batch is worked on, its claim is renewed, so it is never taken over
         from a sender that is alive; a dead one's lapses within one lease."""
@@ -207,19 +287,21 @@ class Deliverer:
             except DATABASE_GONE:
                 continue  # the outcomes' own retries say so; the claim may lapse meanwhile
 
-    async def _record(self, outcome: Outcome) -> None:
-        """Write one outcome in its own transaction; while the database is away, keep it
-        and try again (with backoff, then at the next batch)."""
+    async def _record(self, *outcomes: Outcome) -> None:
+        """Write the outcomes of one send in their own transaction; while the database is
+        away, keep them and try again (with backoff, then at the next batch)."""
         deadline = time.monotonic() + RECORD_PATIENCE
         pause = 0.2
         while True:
             try:
                 async with self.database.session() as session:
-                    await self._write(Store(session, SYSTEM), outcome)
+                    store = Store(session, SYSTEM)
+                    for outcome in outcomes:
+                        await self._write(store, outcome)
             except DATABASE_GONE as exc:
                 self._away(exc)
                 if time.monotonic() > deadline:
-                    self._unrecorded.append(outcome)
+                    self._unrecorded.extend(outcomes)
                     return
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 5.0)
@@ -287,40 +369,52 @@ class Deliverer:
         except DATABASE_GONE as exc:
             self._away(exc)
 
-    async def drain(self, *, workers: int = 2, limit: int = 100) -> int:
+    async def drain(self, *, workers: int = 2, limit: int | None = None) -> int:
         """Send everything due, with batches overlapping: while one worker records a batch's
-        outcomes and claims the next, another is sending. Returns how many were sent."""
+        outcomes and claims the next, another is sending. Returns how many were sent. A
+        claim takes 100 deliveries, or as many as one call of a platform takes."""
         await self.coordinate()
+        claim = limit or max([100, *(size for _send, size in self.batchers.values())])
 
         async def worker() -> int:
             total = 0
             while True:
-                claimed, sent = await self._batch(None, None, limit)
+                claimed, sent = await self._batch(None, None, claim)
                 total += sent
                 if claimed == 0:
                     return total
 
         return sum(await asyncio.gather(*(worker() for _ in range(workers))))
 
-    async def _send(self, job: outbox.DeliveryJob) -> SendResult:
+    def _render(self, job: outbox.DeliveryJob) -> Reply:
         lang = job.language or self.default_language
-        tz = self._zone(job.timezone)
-        reply = render_notification(
-            self.catalog, lang, job.message_key, job.why_key, job.params, tz
+        return render_notification(
+            self.catalog, lang, job.message_key, job.why_key, job.params, self._zone(job.timezone)
         )
-        make = self.attachments.get(str(job.params.get(outbox.ATTACHMENT_PARAM) or ""))
-        if make is not None:
-            try:
-                reply.attachment = await make(lang, tz)
-            except Exception:  # the message still goes, without its picture
-                log.exception("delivery %s: its attachment could not be made", job.delivery_id)
-        prepare = self.preparers.get(job.platform)
+
+    async def _prepare(self, platform: str, reply: Reply, attempts: int) -> SendResult | None:
+        """What the platform needs written before sending; a result if it could not be."""
+        prepare = self.preparers.get(platform)
         if prepare is not None:
             try:
                 await prepare(reply)
             except DATABASE_GONE as exc:  # nothing was sent: it is tried again later
                 self._away(exc)
-                return SendResult.retry(backoff(job.attempts).total_seconds(), "database away")
+                return SendResult.retry(backoff(attempts).total_seconds(), "database away")
+        return None
+
+    async def _send(self, job: outbox.DeliveryJob) -> SendResult:
+        reply = self._render(job)
+        make = self.attachments.get(str(job.params.get(outbox.ATTACHMENT_PARAM) or ""))
+        if make is not None:
+            lang = job.language or self.default_language
+            try:
+                reply.attachment = await make(lang, self._zone(job.timezone))
+            except Exception:  # the message still goes, without its picture
+                log.exception("delivery %s: its attachment could not be made", job.delivery_id)
+        prepared = await self._prepare(job.platform, reply, job.attempts)
+        if prepared is not None:
+            return prepared
         recipient = Recipient(job.platform, job.platform_user_id, job.address)
         await self.limiter.wait(job.platform, job.address or job.platform_user_id)
         try:

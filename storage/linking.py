@@ -1,5 +1,6 @@
 """Linking a chat account to a person on the roster: one-time invite codes, with a
-throttle on wrong guesses, and first contact vouched for by a platform's verified email."""
+throttle on wrong guesses, and first contact vouched for by the platform (a verified
+email, a mobile number, an account id that is the staff number)."""
 
 from __future__ import annotations
 
@@ -163,18 +164,56 @@ async def link_with_code(
     return view
 
 
-async def link_by_email(
-    store: Store, platform: str, platform_user_id: str, email: str, *, display_name: str = ""
+# What a platform may vouch for, and how the roster's value is compared with it.
+ROSTER_FIELDS = ("staff_no", "email", "mobile")
+
+
+def normalise_mobile(value: str) -> str:
+    """A Chinese mobile number as digits, without the country code: rosters and platforms
+    write it as 138-0013-8000, +86 138 0013 8000 or 13800138000."""
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits
+
+
+async def link_by_roster(
+    store: Store,
+    platform: str,
+    platform_user_id: str,
+    field: str,
+    value: str,
+    *,
+    display_name: str = "",
 ) -> StaffView | None:
-    """Link on first contact when the platform vouches for an email that is on the roster;
-    and re-link, ending the old link on the record, when the roster now gives that email
-    to someone else (checked on each first contact after a start)."""
-    staff_id = await store.session.scalar(
-        select(Staff.id).where(
-            func.lower(Staff.email) == email.strip().lower(), Staff.active.is_(True)
-        )
-    )
-    if staff_id is None:
+    """Link on first contact when the platform vouches for a roster value of this person
+    (a verified email, the mobile number, or an account id that is the staff number);
+    and re-link, ending the old link on the record, when the roster now gives that value
+    to someone else (checked on each first contact after a start). None when no one
+    active on the roster has it, or more than one has."""
+    if field not in ROSTER_FIELDS:
+        raise ValueError(f"cannot link by {field!r}: one of {', '.join(ROSTER_FIELDS)}")
+    value = normalise_mobile(value) if field == "mobile" else value.strip()
+    if not value:
         return None
-    await ensure_identity(store, platform, platform_user_id, staff_id, display_name=display_name)
+    if field == "staff_no":
+        match = Staff.staff_no == value
+    elif field == "email":
+        match = func.lower(Staff.email) == value.lower()
+    else:
+        phones = select(Staff.id, Staff.phone).where(
+            Staff.active.is_(True), Staff.phone.is_not(None), Staff.phone.contains(value[-4:])
+        )
+        ids = [
+            row.id
+            for row in await store.session.execute(phones)
+            if row.phone and normalise_mobile(row.phone) == value
+        ]
+        match = Staff.id.in_(ids)
+    found = list(
+        await store.session.scalars(select(Staff.id).where(match, Staff.active.is_(True)).limit(2))
+    )
+    if len(found) != 1:
+        return None
+    await ensure_identity(store, platform, platform_user_id, found[0], display_name=display_name)
     return await lookup(store, platform, platform_user_id)

@@ -101,7 +101,7 @@ async def test_a_changed_roster_email_relinks_and_ends_the_old_link(app: object)
     assert isinstance(app, App)
     async with app.database.session() as session:
         store = Store(session, SYSTEM)
-        first = await linking.link_by_email(store, "slack", "U77", "ZhangWei@demo.edu.cn")
+        first = await linking.link_by_roster(store, "slack", "U77", "email", "ZhangWei@demo.edu.cn")
         assert first is not None and first.staff_no == "T1001"
         await session.execute(
             update(Staff).where(Staff.staff_no == "T1001").values(email="zw.old@demo.edu.cn")
@@ -111,7 +111,7 @@ async def test_a_changed_roster_email_relinks_and_ends_the_old_link(app: object)
         )
     async with app.database.session() as session:
         store = Store(session, SYSTEM)
-        again = await linking.link_by_email(store, "slack", "U77", "zhangwei@demo.edu.cn")
+        again = await linking.link_by_roster(store, "slack", "U77", "email", "zhangwei@demo.edu.cn")
         assert again is not None and again.staff_no == "T1002"
         t1001 = await session.scalar(select(Staff.id).where(Staff.staff_no == "T1001"))
         identity = await session.scalar(select(Identity).where(Identity.platform_user_id == "U77"))

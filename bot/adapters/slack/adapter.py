@@ -226,8 +226,8 @@ class SlackAdapter(Adapter):
                 locale = user.get("locale")
                 email = (user.get("profile") or {}).get("email")
                 if email:
-                    await self.store.link_by_email(
-                        PLATFORM, user_id, email, user.get("real_name") or user_id
+                    await self.store.link_by(
+                        PLATFORM, user_id, "email", email, user.get("real_name") or user_id
                     )
             except SlackApiError as exc:
                 log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
