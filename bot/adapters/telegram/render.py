@@ -9,6 +9,7 @@ from itertools import pairwise
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.render.escape import telegram_html as esc
+from bot.render.runs import Run, runs
 from bot.render.split import cut_points
 from bot.replies import Reply
 
@@ -17,39 +18,6 @@ MAX_CAPTION = 1024
 CALLBACK_PREFIX = "c:"  # then a stored token for the command
 INLINE_PREFIX = "/"  # a command short enough to travel in the button itself
 CALLBACK_LIMIT = 64  # bytes of callback_data
-
-Run = tuple[str | None, str]  # (tag or None, plain text)
-
-
-def runs(reply: Reply) -> list[Run]:
-    """The reply as plain-text runs, each bold, italic or neither: markup is added only
-    when a range of them is rendered, so a split can never fall inside a tag or entity."""
-    blocks: list[list[Run]] = []
-    if reply.title:
-        blocks.append([("b", reply.title)])
-    if reply.text:
-        blocks.append([(None, ("⚠️ " if reply.error else "") + reply.text)])
-    elif reply.error:
-        blocks.append([(None, "⚠️")])
-    if reply.fields:
-        lines: list[Run] = []
-        for index, (label, value) in enumerate(reply.fields):
-            lines += [(None, "\n")] if index else []
-            lines += [("b", label), (None, f": {value}")]
-        blocks.append(lines)
-    if reply.items:
-        blocks.append([(None, "\n".join(f"• {item}" for item in reply.items))])
-    for section in reply.sections:
-        body = "".join(f"\n• {item}" for item in section.items)
-        body += "".join(f"\n{term} — {description}" for term, description in section.pairs)
-        blocks.append([("b", section.title), (None, body)])
-    if reply.footer:
-        blocks.append([("i", reply.footer)])
-    out: list[Run] = []
-    for index, block in enumerate(blocks):
-        out += [(None, "\n\n")] if index else []
-        out += block
-    return out or [(None, "…")]
 
 
 def render_range(pieces: list[Run], start: int, end: int) -> str:
