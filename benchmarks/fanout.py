@@ -23,6 +23,7 @@ import signal
 import sys
 import time
 from argparse import SUPPRESS
+from collections.abc import Callable
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -71,7 +72,20 @@ class RateLimitedPlatform:
         return web.json_response({"id": sum(self.received.values())})
 
 
-async def setup(url: str, recipients: int) -> int:
+def telegram_id(staff_id: int, _staff_no: str) -> str:
+    return str(10_000_000 + staff_id)
+
+
+async def setup(
+    url: str,
+    recipients: int,
+    *,
+    platform: str = "telegram",
+    user_id: Callable[[int, str], str] = telegram_id,
+    languages: tuple[str, ...] = ("zh",),
+) -> int:
+    """`recipients` delegates linked on `platform` (in turn in each of `languages`) and a
+    congress meeting whose 1-day reminder is due now; returns the meeting's id."""
     database = Database(url)
     now = utcnow()
     async with database.session() as session:
@@ -86,24 +100,27 @@ async def setup(url: str, recipients: int) -> int:
                     "union_member": True,
                     "delegate": True,
                     "delegation": f"第{i % 20}代表团",
+                    "language": languages[i % len(languages)],
                     "active": True,
                     "created_at": now,
                     "updated_at": now,
                 }
                 for i in range(start, min(recipients, start + 1000))
             ]
-            ids = list(await session.scalars(insert(Staff).returning(Staff.id), rows))
+            made = list(
+                await session.execute(insert(Staff).returning(Staff.id, Staff.staff_no), rows)
+            )
             await session.execute(
                 insert(Identity),
                 [
                     {
-                        "platform": "telegram",
-                        "platform_user_id": str(10_000_000 + staff_id),
-                        "staff_id": staff_id,
+                        "platform": platform,
+                        "platform_user_id": user_id(row.id, row.staff_no),
+                        "staff_id": row.id,
                         "display_name": "",
                         "linked_at": now,
                     }
-                    for staff_id in ids
+                    for row in made
                 ],
             )
         meeting = await meetings.create(

@@ -12,6 +12,7 @@ from storage.store import Actor, Store
 from tests.dbs import PostgresSchema, SqliteTemplate, postgres_base_url
 from tests.drivers.slack import slack_driver
 from tests.drivers.telegram import telegram_driver
+from tests.drivers.wecom import wecom_driver
 from tests.harness import Chat, ConsoleChat, DriverFactory, console_driver
 
 
@@ -94,6 +95,7 @@ DRIVERS: dict[str, DriverFactory] = {
     "console": console_driver,
     "slack": slack_driver,
     "telegram": telegram_driver,
+    "wecom": wecom_driver,
 }
 
 

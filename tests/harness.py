@@ -16,6 +16,9 @@ from bot.app import App, link_console, make_deliverer
 from bot.delivery import Recipient, SendResult
 from bot.events import ChatKind, IncomingMessage, Sender
 from bot.replies import Reply
+from storage import identity, outbox
+from storage.db import Database
+from storage.store import Actor, Store
 
 
 @dataclass
@@ -95,6 +98,26 @@ class ConsoleChat:
         await deliverer.run_once(platform_user_id=who, platforms=["console"])
         delivered, self._inboxes[who] = list(self._inboxes.get(who, [])), []
         return delivered
+
+
+async def queue_notice(url: str, platform: str, user_id: str, staff_no: str = "T1001") -> None:
+    """Link `staff_no` as `user_id` on `platform` and queue an urgent notice for them, in the
+    database of a `unionbot run` a test started."""
+    database = Database(url)
+    async with database.session() as session:
+        store = Store(session, Actor(None, "cli"))
+        view = await identity.staff_by_no(store, staff_no)
+        assert view is not None
+        await identity.ensure_identity(store, platform, user_id, view.id)
+        await outbox.enqueue(
+            store,
+            reason="test:run",
+            recipient_id=view.id,
+            message_key="identity.link.next",
+            why_key="identity.whoami_footer",
+            urgent=True,
+        )
+    await database.dispose()
 
 
 DriverFactory = Callable[[App], AbstractAsyncContextManager[Chat]]

@@ -408,5 +408,8 @@ async def test_the_weekly_digest_carries_the_chart_on_every_platform(
         assert fake is not None and any(c.startswith(b"\x89PNG") for c in fake.uploads.values())
     elif kind == "TelegramChat":
         assert fake is not None and fake.called("sendPhoto")
+    elif kind == "WeComChat":
+        assert fake is not None and fake.uploads and fake.uploads[-1][0] == "image"
+        assert fake.uploads[-1][2].startswith(b"\x89PNG")
     else:
         assert digests[-1].attachment is not None and digests[-1].attachment.inline

@@ -16,9 +16,8 @@ from sqlalchemy import select
 from bot.app import App, make_deliverer
 from storage import identity, outbox
 from storage.clock import utcnow
-from storage.db import Database
 from storage.models import Delivery
-from storage.store import SYSTEM, Actor, Store
+from storage.store import SYSTEM, Store
 from tests.drivers.telegram import (
     GROUP_CHAT,
     TOKEN,
@@ -29,6 +28,7 @@ from tests.drivers.telegram import (
     telegram_env,
 )
 from tests.fake_telegram import FakeTelegram
+from tests.harness import queue_notice
 
 
 @pytest.fixture
@@ -252,21 +252,7 @@ async def test_unionbot_run_serves_telegram_end_to_end(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.05)
         assert fake.called("setWebhook") and fake.called("setMyCommands")
-        database = Database(url)
-        async with database.session() as session:
-            store = Store(session, Actor(None, "cli"))
-            view = await identity.staff_by_no(store, "T1001")
-            assert view is not None
-            await identity.ensure_identity(store, "telegram", "4242", view.id)
-            await outbox.enqueue(
-                store,
-                reason="test:run",
-                recipient_id=view.id,
-                message_key="identity.link.next",
-                why_key="identity.whoami_footer",
-                urgent=True,
-            )
-        await database.dispose()
+        await queue_notice(url, "telegram", "4242")
         update = {
             "update_id": 1,
             "message": {
