@@ -420,7 +420,8 @@ async def test_someone_added_to_the_roster_later_is_linked_on_a_later_message(
 # ---------------------------------------------------------------------- delivery
 
 
-async def test_a_reminder_to_1000_members_goes_in_batches_within_the_limits(app: App) -> None:
+async def test_a_reminder_to_1000_members_goes_in_batches_within_the_limits(any_app: App) -> None:
+    app = any_app
     await fanout.setup(
         app.settings.database_url,
         1000,
