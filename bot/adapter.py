@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from bot.config import Settings
     from bot.delivery import Recipient, SendResult
+    from bot.directory import Directory
     from bot.dispatcher import Dispatcher
     from bot.i18n import Catalog
     from bot.replies import Reply
@@ -101,6 +102,11 @@ class Adapter(ABC):
         recipient, in their order. Platforms with `batch_size` > 1 send it in one call and
         tell from the platform's answer who got it; the default sends one by one."""
         return [await self.send(recipient, reply) for recipient in recipients]
+
+    def directory(self) -> Directory | None:
+        """The platform's member directory, where the bot may write to people who never
+        wrote to it (WeCom); None elsewhere."""
+        return None
 
     async def prepare(self, reply: Reply) -> None:
         """Write what sending `reply` needs in the shared store (Telegram's tokens for long

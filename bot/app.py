@@ -22,10 +22,12 @@ import commands
 from bot.adapter import Adapter, Runtime, discover
 from bot.adapters.console import ConsoleAdapter
 from bot.config import Settings
+from bot.directory import Directory, DirectoryUnavailable
 from bot.dispatcher import Dispatcher
 from bot.http_edge import EdgeLimits, EdgeRunner, edge_app, serve
 from bot.i18n import BOT_LOCALES, Catalog
 from bot.registry import Registry
+from commands import _directory as directory_sync
 from commands._backend import StoreBackend
 from commands._benefits import clock as benefits_clock
 from commands._charts import maker as chart_maker
@@ -39,6 +41,7 @@ from storage.clock import utcnow
 from storage.db import Database
 from storage.demo import load_demo
 from storage.digests.service import CHART
+from storage.directory import SyncReport, TooManyEnded
 from storage.errors import DomainError
 from storage.models import Staff
 from storage.store import Actor, Store
@@ -174,7 +177,7 @@ async def link_console(app: App, staff_no: str) -> bool:
         if view is None:
             return False
         await identity.ensure_identity(
-            store, ConsoleAdapter.platform, staff_no, view.id, display_name=view.name
+            store, ConsoleAdapter.platform, staff_no, view.id, display_name=view.name, via="console"
         )
         return True
 
@@ -224,6 +227,24 @@ async def console_session(
     return console
 
 
+async def sync_directory(app: App, directory: Directory) -> SyncReport | None:
+    """A directory sync on the clock: one log line of what it did, or of why it could not."""
+    try:
+        async with app.database.session() as session:
+            store = Store(session, Actor(None, directory.platform, "directory-sync"))
+            report, calls = await directory_sync.sync(store, directory)
+    except (DirectoryUnavailable, TooManyEnded) as exc:
+        log.warning("%s directory sync did nothing: %s", directory.platform, exc)
+        return None
+    log.info(
+        "%s directory sync (%s calls): %s",
+        directory.platform,
+        calls,
+        ", ".join(f"{name} {count}" for name, count in directory_sync.counts(report).items()),
+    )
+    return report
+
+
 def configured_adapters(app: App) -> list[Adapter]:
     """Every installed adapter whose settings name it. One that is configured but cannot work
     raises `AdapterConfigError`: better to stop with the reason than to run without it."""
@@ -263,6 +284,12 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             raise SchemaError(f"There is no staff member {console_as} on the roster.")
         console = await console_session(app, console_as)
         say("console_started")
+    directories = {
+        directory.platform: directory
+        for adapter in app.adapters
+        if (directory := adapter.directory()) is not None
+    }
+    app.dispatcher.directories.update(directories)
     senders: dict[str, Send] = {a.platform: a.send for a in app.adapters}
     holder = f"{socket.gethostname()}:{os.getpid()}"
     app.deliverer = make_deliverer(
@@ -316,6 +343,29 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             coalesce=True,
             next_run_time=utcnow(),
         )
+        for directory in directories.values():
+            # At start-up (once the adapters are up), then daily: on the instance that
+            # runs the clock only, so that the directory is read once however many run.
+            when = app.settings.directory_sync_at
+            scheduler.add_job(
+                tracked(sync_directory),
+                args=[app, directory],
+                id=f"directory-sync-now:{directory.platform}",
+                next_run_time=utcnow() + timedelta(seconds=5),
+            )
+            if when != "off":
+                hour, minute = when.split(":")[:2]
+                scheduler.add_job(
+                    tracked(sync_directory),
+                    "cron",
+                    args=[app, directory],
+                    hour=int(hour),
+                    minute=int(minute),
+                    timezone=app.settings.tz,
+                    id=f"directory-sync:{directory.platform}",
+                    max_instances=1,
+                    coalesce=True,
+                )
         if app.database.sqlite:
             scheduler.add_job(
                 tracked(claim_scheduler),

@@ -74,6 +74,9 @@ class Settings:
     # person's platforms (or is recorded as missed) after this long.
     delivery_unserved_minutes: float = 60.0
     quiet_hours: str = "22:00-07:30"  # in each recipient's zone; urgent messages ignore it
+    # When platforms' member directories are synced each day (in the deployment's zone),
+    # besides at start-up; "off" for never on the clock.
+    directory_sync_at: str = "03:30"
     # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -106,6 +109,14 @@ class Settings:
             problems.append(
                 f"UNIONBOT_QUIET_HOURS: {self.quiet_hours!r}, write it like 22:00-07:30"
             )
+        if self.directory_sync_at != "off":
+            try:
+                time.fromisoformat(self.directory_sync_at)
+            except ValueError:
+                problems.append(
+                    f"UNIONBOT_DIRECTORY_SYNC_AT: {self.directory_sync_at!r}, write a time "
+                    "like 03:30, or off"
+                )
         for name in ("http_header_timeout", "http_body_timeout", "http_idle_timeout"):
             if not 0 < getattr(self, name) <= 3600:
                 problems.append(f"UNIONBOT_{name.upper()}: give seconds between 0 and 3600")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -11,6 +12,7 @@ from bot.i18n import Catalog
 from bot.timefmt import format_date, format_datetime
 
 if TYPE_CHECKING:
+    from bot.directory import Directory
     from bot.events import IncomingMessage
     from bot.permissions import Principal
     from bot.registry import Command, Registry
@@ -30,6 +32,7 @@ class Context(Generic[S]):
     settings: Settings
     command: Command | None = None
     args: dict[str, Any] = field(default_factory=dict)
+    directories: Mapping[str, Directory] = field(default_factory=dict)
 
     def t(self, key: str, **params: Any) -> str:
         return self.catalog.get(self.lang, key, **params)

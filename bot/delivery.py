@@ -25,6 +25,9 @@ class SendResult:
     message_id: str | None = None
     retry_after: float | None = None
     reason: str | None = None
+    # FAILED because the platform no longer knows the account (it left the corp or the
+    # app's visible range): the link ends, and what waits for it goes elsewhere.
+    gone: bool = False
 
     @classmethod
     def sent(cls, message_id: str | None = None) -> SendResult:
@@ -35,5 +38,5 @@ class SendResult:
         return cls(SendStatus.RETRY, retry_after=after, reason=reason)
 
     @classmethod
-    def failed(cls, reason: str) -> SendResult:
-        return cls(SendStatus.FAILED, reason=reason)
+    def failed(cls, reason: str, *, gone: bool = False) -> SendResult:
+        return cls(SendStatus.FAILED, reason=reason, gone=gone)

@@ -19,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from bot.args import Named
 from bot.config import Settings
 from bot.context import Context
+from bot.directory import Directory
 from bot.errors import ArgumentError, UserError
 from bot.events import IncomingMessage, Sender
 from bot.forms import CANCEL_WORDS, Form, FormEngine, FormState, StartForm, validate_all
@@ -80,6 +81,9 @@ class Dispatcher(Generic[S]):
         self.default_timezone: tzinfo = settings.tz
         self._error_handlers: list[tuple[type[Exception], ErrorHandler[S, Exception]]] = []
         self.forms: FormEngine[S] = FormEngine(registry.form, catalog, backend.save_form)
+        # The member directories of the platforms that have one (WeCom), by platform: set
+        # by the composition root once adapters are configured.
+        self.directories: dict[str, Directory] = {}
 
     # ---------------------------------------------------------------- errors
 
@@ -198,6 +202,7 @@ class Dispatcher(Generic[S]):
             catalog=self.catalog,
             registry=self.registry,
             settings=self.settings,
+            directories=self.directories,
         )
 
     async def _route(self, ctx: Context[S], identified: Identified, modal_forms: bool) -> Outcome:

@@ -39,7 +39,7 @@ from bot.timefmt import zone
 from schedules.notifications import render_notification
 from schedules.quiet import parse_window, quiet_until
 from schedules.ratelimit import RateLimiter
-from storage import outbox, senders
+from storage import identity, outbox, senders
 from storage.clock import utcnow
 from storage.db import Database
 from storage.store import SYSTEM, Store
@@ -333,6 +333,14 @@ class Deliverer:
         job, result = outcome.job, outcome.result
         if result.status is SendStatus.SENT:
             await outbox.mark_sent(store, job.delivery_id, result.message_id, late=outcome.late)
+        elif result.gone:
+            await identity.end_link(
+                store,
+                job.platform,
+                job.platform_user_id,
+                result.reason or "the platform no longer knows this account",
+                also=[job.delivery_id],
+            )
         elif result.status is SendStatus.FAILED or job.attempts >= MAX_ATTEMPTS:
             await outbox.mark_failed(store, job.delivery_id, result.reason or "gave up")
         else:

@@ -6,6 +6,7 @@ row, and the staff member's roles, joined.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -164,6 +165,7 @@ async def ensure_identity(
     *,
     display_name: str = "",
     address: str | None = None,
+    via: str | None = None,
 ) -> Identity:
     """Link (or re-link) a chat identity to a staff member; audited when it changes anything.
 
@@ -188,6 +190,7 @@ async def ensure_identity(
                     "display_name": display_name[:200],
                     "address": address,
                     "linked_at": utcnow(),
+                    "linked_via": via,
                 }
             ],
             conflict=("platform", "platform_user_id"),
@@ -210,13 +213,48 @@ async def ensure_identity(
         )
         identity.staff_id = staff_id
         identity.linked_at = utcnow()
+        identity.linked_via = via
         identity.form_state = None
     await store.session.flush()
     await audit.record(
-        store, "identity.link", "identity", identity.id, platform=platform, staff_id=staff_id
+        store,
+        "identity.link",
+        "identity",
+        identity.id,
+        platform=platform,
+        staff_id=staff_id,
+        via=via,
     )
     await outbox.backfill(store, staff_id, platform, platform_user_id, address)
     return identity
+
+
+async def end_link(
+    store: Store, platform: str, platform_user_id: str, reason: str, also: Sequence[int] = ()
+) -> bool:
+    """The platform no longer knows this account (it left the corp, or the app's visible
+    range): the link ends, on the record with the reason, and what was waiting for it goes
+    elsewhere or fails with that reason (`outbox.reroute_gone`). False if it was not linked."""
+    found = await store.session.scalar(
+        select(Identity).where(
+            Identity.platform == platform, Identity.platform_user_id == platform_user_id
+        )
+    )
+    await outbox.reroute_gone(store, platform, platform_user_id, reason, also)
+    if found is None:
+        return False
+    await audit.record(
+        store,
+        "identity.unlink",
+        "identity",
+        found.id,
+        platform=platform,
+        staff_id=found.staff_id,
+        via=found.linked_via,
+        reason=reason,
+    )
+    await store.session.delete(found)
+    return True
 
 
 async def save_form_state(

@@ -153,7 +153,7 @@ async def link_with_code(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise LinkRefused("used")
     identity = await ensure_identity(
-        store, platform, platform_user_id, invite.staff_id, display_name=display_name
+        store, platform, platform_user_id, invite.staff_id, display_name=display_name, via="code"
     )
     invite.used_by = identity.id
     store.session.add(
@@ -215,5 +215,7 @@ async def link_by_roster(
     )
     if len(found) != 1:
         return None
-    await ensure_identity(store, platform, platform_user_id, found[0], display_name=display_name)
+    await ensure_identity(
+        store, platform, platform_user_id, found[0], display_name=display_name, via=field
+    )
     return await lookup(store, platform, platform_user_id)

@@ -309,12 +309,25 @@ async def backfill(
     store: Store, staff_id: int, platform: str, platform_user_id: str, address: str | None
 ) -> int:
     """A newly linked platform gets what this person was sent lately and has not seen anywhere."""
+    return await backfill_many(store, platform, [(staff_id, platform_user_id)], address)
+
+
+async def backfill_many(
+    store: Store,
+    platform: str,
+    linked: Sequence[tuple[int, str]],
+    address: str | None = None,
+) -> int:
+    """`backfill` for many people newly linked on one platform, in two statements."""
+    if not linked:
+        return 0
+    user_of = dict(linked)
     since = utcnow() - BACKFILL_WINDOW
     delivered = select(Delivery.outbox_id).where(Delivery.status == SENT)
     missed = list(
         await store.session.execute(
-            select(OutboxMessage.id, OutboxMessage.not_before).where(
-                OutboxMessage.recipient_id == staff_id,
+            select(OutboxMessage.id, OutboxMessage.recipient_id, OutboxMessage.not_before).where(
+                OutboxMessage.recipient_id.in_(list(user_of)),
                 OutboxMessage.created_at > since,
                 OutboxMessage.id.not_in(delivered),
             )
@@ -327,7 +340,7 @@ async def backfill(
             {
                 "outbox_id": row.id,
                 "platform": platform,
-                "platform_user_id": platform_user_id,
+                "platform_user_id": user_of[row.recipient_id],
                 "address": address,
                 "status": PENDING,
                 "attempts": 0,
@@ -498,6 +511,61 @@ async def reroute_unserved(store: Store, served: set[str], older_than: timedelta
         reason += f"; sent through {other[0][0]} instead" if other else "; no other platform linked"
         await mark_missed(store, row.id, reason)
     return len(stale)
+
+
+async def reroute_gone(
+    store: Store, platform: str, platform_user_id: str, reason: str, also: Sequence[int] = ()
+) -> int:
+    """An account the platform no longer knows (it left the corp or the app's visible range):
+    its pending deliveries, and `also` (the one that just found out), go to another platform
+    the person is linked on, or fail for good with the reason. Returns how many."""
+    ended = list(
+        await store.session.execute(
+            select(Delivery.id, Delivery.outbox_id, Delivery.status, OutboxMessage.recipient_id)
+            .join(OutboxMessage, OutboxMessage.id == Delivery.outbox_id)
+            .where(
+                Delivery.platform == platform,
+                Delivery.platform_user_id == platform_user_id,
+                or_(Delivery.status == PENDING, Delivery.id.in_(list(also))),
+            )
+        )
+    )
+    people = {row.recipient_id for row in ended if row.recipient_id is not None}
+    elsewhere: dict[int, tuple[str, str, str | None]] = {}
+    for staff_id, other, user_id, address in await store.session.execute(
+        select(Identity.staff_id, Identity.platform, Identity.platform_user_id, Identity.address)
+        .where(Identity.staff_id.in_(people), Identity.platform != platform)
+        .order_by(Identity.id)
+    ):
+        elsewhere.setdefault(staff_id, (other, user_id, address))
+    now = utcnow()
+    for row in ended:
+        other_identity = elsewhere.get(row.recipient_id or -1)
+        if other_identity is not None:
+            other, user_id, address = other_identity
+            await insert_ignore(
+                store.session,
+                Delivery,
+                [
+                    {
+                        "outbox_id": row.outbox_id,
+                        "platform": other,
+                        "platform_user_id": user_id,
+                        "address": address,
+                        "status": PENDING,
+                        "attempts": 0,
+                        "due_at": now,
+                    }
+                ],
+                conflict=("outbox_id", "platform", "platform_user_id"),
+            )
+        where = (
+            f"sent through {other_identity[0]} instead"
+            if other_identity
+            else "no other platform linked"
+        )
+        await mark_failed(store, row.id, f"{reason}; {where}")
+    return len(ended)
 
 
 async def renew(store: Store, delivery_ids: Sequence[int], lease: timedelta) -> None:

@@ -68,6 +68,9 @@ class FakeWeCom:
         app.router.add_post("/cgi-bin/message/send", self.message_send)
         app.router.add_post("/cgi-bin/message/update_template_card", self.update_card)
         app.router.add_get("/cgi-bin/user/get", self.user_get)
+        app.router.add_get("/cgi-bin/department/simplelist", self.departments)
+        app.router.add_get("/cgi-bin/user/simplelist", self.department_members)
+        app.router.add_get("/cgi-bin/user/list", self.department_members)
         app.router.add_post("/cgi-bin/media/upload", self.media_upload)
         app.router.add_get("/cgi-bin/media/get", self.media_get)
         self.runner, self.url = await serve(app)
@@ -184,6 +187,33 @@ class FakeWeCom:
         if member is None:
             return _error(60111, "userid not found")
         return web.json_response({"errcode": 0, "errmsg": "ok", **member})
+
+    async def departments(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        found = sorted({d for m in self.members.values() for d in m.get("department", [1])})
+        return web.json_response(
+            {"errcode": 0, "errmsg": "ok", "department_id": [{"id": d} for d in found]}
+        )
+
+    async def department_members(self, request: web.Request) -> web.Response:
+        """user/simplelist (ids and names) and user/list (with mobile and email, where
+        the member's are readable) of one department."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        department = int(request.query.get("department_id", "0"))
+        detailed = request.path.endswith("/list")
+        rows = []
+        for uid, member in self.members.items():
+            if department not in member.get("department", [1]):
+                continue
+            row = {"userid": uid, "name": member.get("name", uid)}
+            if detailed:
+                row |= {k: member[k] for k in ("mobile", "email") if k in member}
+            rows.append(row)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "userlist": rows})
 
     async def media_upload(self, request: web.Request) -> web.Response:
         refused = self._refused(request)

@@ -23,6 +23,10 @@ class Identity(Base):
     address: Mapped[str | None] = mapped_column(String(128), default=None)
     display_name: Mapped[str] = mapped_column(String(200), default="")
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # How the link was made: code, email, mobile, staff_no (the platform vouched for that
+    # roster value on first contact), directory (a directory sync), console; None before
+    # this was kept. A directory sync never ends a code's link for a roster mismatch.
+    linked_via: Mapped[str | None] = mapped_column(String(16), default=None)
     # A form being filled in step by step; kept here so any instance can go on with it.
     form_state: Mapped[dict[str, Any] | None] = mapped_column(JSONType, default=None)
 

@@ -57,6 +57,7 @@ from bot.adapters.wecom.api import (
     WeComUnavailable,
 )
 from bot.adapters.wecom.crypto import CallbackCrypto, CryptoError
+from bot.adapters.wecom.directory import WeComDirectory
 from bot.adapters.wecom.incoming import BadCallback, Callback, encrypted_field, parse_message
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult, SendStatus
@@ -158,6 +159,12 @@ class WeComAdapter(Adapter):
             self.corp_id,
             settings.secret("WECOM_SECRET").value,
         )
+        contacts = settings.secret("WECOM_CONTACTS_SECRET").value
+        self.contacts = (
+            WeComApi(settings.value("WECOM_API_URL", DEFAULT_API), self.corp_id, contacts)
+            if contacts
+            else None
+        )
         self._tokens: dict[str, str] = {}  # long button commands' tokens, made by `prepare`
         self._work: set[asyncio.Task[None]] = set()
         self._turns: dict[str, _Turn] = {}
@@ -187,6 +194,11 @@ class WeComAdapter(Adapter):
         self.started = False
         await self.settled(WORK_PATIENCE)
         await self.api.close()
+        if self.contacts is not None:
+            await self.contacts.close()
+
+    def directory(self) -> WeComDirectory:
+        return WeComDirectory(self.api, self.link_by, self.contacts)
 
     async def settled(self, timeout: float | None = None) -> None:
         """Wait until the work on every answered callback is done."""
@@ -430,7 +442,7 @@ class WeComAdapter(Adapter):
         """Every message of `reply` to every id in one call each; one result per id."""
         try:
             bodies = await self._bodies(reply)
-            failed: dict[str, str] = {}
+            failed: dict[str, SendResult] = {}
             message_id = ""
             for index, message in enumerate(bodies):
                 reached = [uid for uid in user_ids if uid not in failed]
@@ -440,18 +452,14 @@ class WeComAdapter(Adapter):
                 # sent again from the start, the first parts would spend the budget again.
                 answer = await self._post(reached, message, duplicate_check, patient=index > 0)
                 message_id = str(answer.get("msgid") or message_id)
-                for uid, reason in _unreached(answer, reached):
-                    failed[uid] = reason
+                failed.update(_unreached(answer, reached))
         except RateLimited:
             return [SendResult.retry(60, "WeCom call rate exceeded (45009)")] * len(user_ids)
         except WeComUnavailable as exc:
             return [SendResult.retry(30, f"network: {exc}")] * len(user_ids)
         except WeComError as exc:
             return [_refused(exc)] * len(user_ids)
-        return [
-            SendResult.failed(failed[uid]) if uid in failed else SendResult.sent(message_id)
-            for uid in user_ids
-        ]
+        return [failed.get(uid) or SendResult.sent(message_id) for uid in user_ids]
 
     async def _bodies(self, reply: Reply) -> list[render.Message]:
         out = await render.messages(reply, markdown=self.markdown, token_for=self._token)
@@ -500,22 +508,25 @@ class WeComAdapter(Adapter):
         return await self.api.call("/cgi-bin/message/send", body(message.fallback))
 
 
-def _unreached(answer: dict[str, Any], sent_to: Iterable[str]) -> list[tuple[str, str]]:
-    """Who of `sent_to` WeCom says it could not reach (it lowercases the ids it names)."""
+def _unreached(answer: dict[str, Any], sent_to: Iterable[str]) -> dict[str, SendResult]:
+    """Who of `sent_to` WeCom says it could not reach (it lowercases the ids it names): gone
+    when outside the visible range, waiting for a licence when unlicensed."""
     invalid = {uid for uid in str(answer.get("invaliduser") or "").lower().split("|") if uid}
     unlicensed = {uid for uid in str(answer.get("unlicenseduser") or "").lower().split("|") if uid}
-    out = []
+    out: dict[str, SendResult] = {}
     for uid in sent_to:
         if uid.lower() in invalid:
-            out.append((uid, "WeCom: " + UNREACHABLE[81013]))
+            out[uid] = SendResult.failed("WeCom: " + UNREACHABLE[81013], gone=True)
         elif uid.lower() in unlicensed:
-            out.append((uid, "WeCom: the member has no interface licence (unlicenseduser)"))
+            out[uid] = SendResult.failed(
+                "WeCom: the member has no interface licence (unlicenseduser)"
+            )
     return out
 
 
 def _refused(exc: WeComError) -> SendResult:
     if exc.code in UNREACHABLE:
-        return SendResult.failed(f"WeCom: {UNREACHABLE[exc.code]} ({exc.code})")
+        return SendResult.failed(f"WeCom: {UNREACHABLE[exc.code]} ({exc.code})", gone=True)
     if exc.code in MISCONFIGURED:
         log.error("WeCom: %s (errcode %s); deliveries wait", MISCONFIGURED[exc.code], exc.code)
         return SendResult.retry(300, f"WeCom: {MISCONFIGURED[exc.code]} ({exc.code})")
