@@ -43,15 +43,15 @@ class WeComError(Exception):
 
 
 class CredentialsRefused(WeComError):
-    pass
+    """The corp id or the app's secret are wrong: a setting to fix, not a retry."""
 
 
 class RateLimited(WeComError):
-    pass
+    """errcode 45009: the app calls too fast; try again later, as after a 429."""
 
 
 class WeComUnavailable(Exception):
-    pass
+    """No answer that could be read: the network, a timeout, a 5xx, not JSON."""
 
 
 def _raise_for(data: dict[str, Any]) -> None:

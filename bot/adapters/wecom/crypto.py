@@ -90,7 +90,9 @@ class CallbackCrypto:
         return message
 
     def encrypt(self, message: bytes, nonce: str, timestamp: str) -> tuple[str, str]:
-        """A passive reply's ciphertext and its signature (WeCom decrypts it as we do)."""
+        """A passive reply's ciphertext and its signature, as WeCom expects them. The bot
+        answers callbacks with an empty body today (it replies through `message/send`);
+        this is kept so both directions of the envelope are checked against wechatpy."""
         plain = os.urandom(RANDOM_BYTES) + struct.pack(">I", len(message)) + message
         padder = padding.PKCS7(BLOCK_BITS).padder()
         padded = padder.update(plain + self.corp_id) + padder.finalize()
