@@ -43,6 +43,9 @@ class Context(Generic[S]):
         assert self.principal is not None, "command declared PUBLIC but used ctx.user"
         return self.principal
 
+    def platform_name(self, platform: str) -> str:
+        return self.catalog.platform_name(self.lang, platform)
+
     def join(self, items: list[str]) -> str:
         """A list in the reader's punctuation: 、 in Chinese, commas in English."""
         return ("、" if self.lang == "zh" else ", ").join(items)

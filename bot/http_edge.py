@@ -30,6 +30,8 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
+from bot.streams import read_at_most
+
 log = logging.getLogger(__name__)
 
 KiB = 1024
@@ -101,27 +103,20 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     if declared is not None and declared > limit:
         raise Refused(413, f"body of {declared} bytes declared, this endpoint takes {limit}")
     timeout = request.app[LIMITS].body_timeout if LIMITS in request.app else 10.0
-    chunks: list[bytes] = []
-    size = 0
     try:
         async with asyncio.timeout(timeout):
-            while True:
-                chunk = await request.content.read(min(64 * KiB, limit + 1 - size))
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise Refused(413, f"body over {limit} bytes")
-                chunks.append(chunk)
+            body = await read_at_most(request.content, limit)
     except TimeoutError:
         raise Refused(408, f"body not received within {timeout:g} s") from None
     except (HttpProcessingError, RequestPayloadError) as exc:  # a malformed chunked body
         text = exc.message if isinstance(exc, HttpProcessingError) else str(exc)
         reason = (str(text).splitlines() or ["?"])[0][:200]
         raise Refused(400, f"malformed body: {reason}") from None
-    if declared is not None and size != declared:
-        raise Refused(400, f"body of {size} bytes, {declared} declared")
-    return b"".join(chunks)
+    if len(body) > limit:
+        raise Refused(413, f"body over {limit} bytes")
+    if declared is not None and len(body) != declared:
+        raise Refused(400, f"body of {len(body)} bytes, {declared} declared")
+    return body
 
 
 class _EdgeProtocol(RequestHandler):

@@ -127,6 +127,12 @@ class Catalog:
             log.exception("bad parameters for message %s", key)
             return template
 
+    def platform_name(self, lang: str, platform: str) -> str:
+        """A chat platform as its users call it (企业微信, WeCom); an adapter the catalogue
+        does not know keeps its id."""
+        key = f"bot.platform.{platform}"
+        return self.get(lang, key) if self.has(key) else platform
+
     def keys(self, lang: str) -> Iterable[str]:
         return self.messages[lang].keys()
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from bot.directory import Directory, Progress
+from bot.directory import Directory, Listing, Progress
 from storage import audit
 from storage.directory import Entry, SyncReport, reconcile
 from storage.store import Store
@@ -23,10 +23,23 @@ async def sync(
     *,
     force: bool = False,
     reading: Progress | None = None,
-    linking: Callable[[int], None] | None = None,
+    linking: Progress | None = None,
 ) -> tuple[SyncReport, int]:
     """The report, and how many API calls reading the directory took."""
     listing = await directory.listing(reading)
+    return await apply(store, directory, listing, force=force, linking=linking), listing.calls
+
+
+async def apply(
+    store: Store,
+    directory: Directory,
+    listing: Listing,
+    *,
+    force: bool = False,
+    linking: Progress | None = None,
+) -> SyncReport:
+    """A listing already read, reconciled with the roster and put on the record (the CLI
+    reads first, to know how long a bar the linking needs)."""
     entries = [Entry(m.user_id, m.name, m.mobile, m.email) for m in listing.members]
     report = await reconcile(
         store,
@@ -35,7 +48,7 @@ async def sync(
         entries,
         complete=listing.complete,
         force=force,
-        progress=linking,
+        progress=(lambda done: linking(done, len(entries))) if linking is not None else None,
     )
     await audit.record(
         store,
@@ -49,7 +62,7 @@ async def sync(
         conflicts=len(report.conflicts),
         calls=listing.calls,
     )
-    return report, listing.calls
+    return report
 
 
 def counts(report: SyncReport) -> dict[str, int]:

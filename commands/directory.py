@@ -49,6 +49,6 @@ async def sync(ctx: Ctx) -> Reply:
             platform=directory.platform,
         ) from None
     return Reply(
-        title=ctx.t("directory.title", platform=directory.platform),
+        title=ctx.t("directory.title", platform=ctx.platform_name(directory.platform)),
         items=_directory.lines(ctx.t, report, directory.platform),
     )

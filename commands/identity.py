@@ -16,8 +16,6 @@ from storage import identity, linking
 
 area = Area("identity")
 
-PLATFORM_NAMES = {"slack": "Slack", "telegram": "Telegram", "console": "Console"}
-
 
 @area.command("whoami", aliases=["我的信息", "我是谁"], private=True)
 async def whoami(ctx: Ctx) -> Reply:
@@ -46,7 +44,7 @@ async def whoami(ctx: Ctx) -> Reply:
         (ctx.t("identity.field.phone"), staff.phone or "—"),
         (
             ctx.t("identity.field.platforms"),
-            ctx.join([PLATFORM_NAMES.get(p, p) for p in staff.platforms]) or "—",
+            ctx.join([ctx.platform_name(p) for p in staff.platforms]) or "—",
         ),
         (ctx.t("identity.field.language"), ctx.t(f"identity.language.{ctx.lang}")),
     ]

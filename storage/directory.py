@@ -25,6 +25,11 @@ from storage.store import Store
 from storage.upsert import insert_ignore
 
 BATCH = 500
+MATCHED = {  # why the sync linked an account, for the audit log
+    "staff_no": "userid is the staff number",
+    "mobile": "mobile is the roster's",
+    "email": "email is the roster's",
+}
 LEFT = "left the corp or the app's visible range (directory sync)"
 # A sync that would end more links than this share of them (and more than a few) stops:
 # a directory that came back half empty must not unlink half the university.
@@ -118,9 +123,7 @@ async def reconcile(
     staff_linked = {row.staff_id: uid for uid, row in linked.items()}
     present = {entry.user_id for entry in entries}
     new: list[tuple[int, Entry]] = []
-    for done, entry in enumerate(entries, start=1):
-        if progress is not None and done % 1000 == 0:
-            progress(1000)
+    for entry in entries:
         current = linked.get(entry.user_id)
         if field_name == "code":
             report.already += current is not None
@@ -160,15 +163,15 @@ async def reconcile(
             continue
         staff_linked[staff_id] = entry.user_id
         new.append((staff_id, entry))
-    if progress is not None:
-        progress(len(entries) % 1000)
+    if progress is not None:  # matching is quick; the writing of new links takes the time
+        progress(len(entries) - len(new))
     # An empty directory says more of the app's settings than of its members: nothing ends.
     missing = [uid for uid in linked if uid not in present] if complete and entries else []
     report.kept = sorted(uid for uid in missing if linked[uid].linked_via == "code")
     gone = [uid for uid in missing if linked[uid].linked_via != "code"]
     if gone and not force and len(gone) > max(MAX_ENDED_ALWAYS, MAX_ENDED_SHARE * len(linked)):
         raise TooManyEnded(len(gone), len(linked))
-    await _link_all(store, platform, new, report, staff_no_of)
+    await _link_all(store, platform, field_name, new, report, staff_no_of, progress)
     for uid in gone:
         report.ended.append((staff_no_of.get(linked[uid].staff_id, "?"), uid))
         await identity.end_link(store, platform, uid, LEFT)
@@ -182,9 +185,11 @@ async def reconcile(
 async def _link_all(
     store: Store,
     platform: str,
+    field_name: str,
     new: list[tuple[int, Entry]],
     report: SyncReport,
     staff_no_of: dict[int, str],
+    progress: Callable[[int], None] | None,
 ) -> None:
     """The new links in bulk (a first sync links thousands): the rows, their audit
     entries, and what each person was sent lately, all in a few statements per 500."""
@@ -225,8 +230,11 @@ async def _link_all(
                 platform=platform,
                 staff_id=staff_id,
                 via="directory",
+                reason=f"directory sync: the {platform} account's {MATCHED[field_name]}",
             )
             report.linked.append((staff_no_of[staff_id], entry.user_id))
         await outbox.backfill_many(
             store, platform, [(staff_id, entry.user_id) for staff_id, entry in chunk]
         )
+        if progress is not None:
+            progress(len(chunk))

@@ -2,8 +2,10 @@
 
 It issues access tokens and expires them, answers 45009 when its call rate is exceeded,
 records every send, names ids outside the app's visible range in `invaliduser` (81013
-when every id is), serves members (with or without a readable mobile and email) and
-media, and lets a card's response_code be used once. Callbacks are encrypted with
+when every id is), serves the directory (departments, their members with or without a
+readable mobile and email, and the member id list in cursor pages to the contacts-sync
+secret only) and media, counts every call by path, and lets a card's response_code be
+used once. Callbacks are encrypted with
 wechatpy, an implementation independent of the adapter's.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from tests.loopback import serve
 CORP_ID = "ww5823bf96d3bd56c7"
 AGENT_ID = 1000002
 SECRET = "app-secret-never-logged-0123456789"
+CONTACTS_SECRET = "contacts-sync-secret-0123456789"  # 通讯录同步 secret, for user/list_id
 TOKEN = "QDG6eK"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 
@@ -49,6 +52,9 @@ class FakeWeCom:
     outside: set[str] = field(default_factory=set)  # ids not in the app's visible range
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # for user/get
     media: dict[str, bytes] = field(default_factory=dict)  # media_id -> content, media/get
+    # whether the admin lets the app read its members' mobile and email (成员敏感信息)
+    sensitive_readable: bool = True
+    calls: Counter[str] = field(default_factory=Counter)  # path -> calls answered
     rate_per_second: int = 0  # calls allowed in any second; 0: no limit
     refuse_markdown: bool = False  # answer 40008 to markdown, as a client-less API might
     token_lifetime: int = 7200
@@ -57,6 +63,7 @@ class FakeWeCom:
     runner: web.AppRunner | None = None
     url: str = ""
     _tokens: dict[str, float] = field(default_factory=dict)  # token -> expires at
+    _contacts_tokens: set[str] = field(default_factory=set)  # issued to the contacts secret
     _calls: deque[float] = field(default_factory=deque)
     _response_codes: set[str] = field(default_factory=set)
     _seen: dict[tuple[str, str], float] = field(default_factory=dict)  # duplicate check
@@ -71,6 +78,7 @@ class FakeWeCom:
         app.router.add_get("/cgi-bin/department/simplelist", self.departments)
         app.router.add_get("/cgi-bin/user/simplelist", self.department_members)
         app.router.add_get("/cgi-bin/user/list", self.department_members)
+        app.router.add_post("/cgi-bin/user/list_id", self.member_ids)
         app.router.add_post("/cgi-bin/media/upload", self.media_upload)
         app.router.add_get("/cgi-bin/media/get", self.media_get)
         self.runner, self.url = await serve(app)
@@ -89,17 +97,21 @@ class FakeWeCom:
     async def gettoken(self, request: web.Request) -> web.Response:
         if request.query.get("corpid") != CORP_ID:
             return _error(40013, "invalid corpid")
-        if request.query.get("corpsecret") != SECRET:
+        secret = request.query.get("corpsecret")
+        if secret not in (SECRET, CONTACTS_SECRET):
             return _error(40001, "invalid credential")
         self.token_fetches += 1
         token = "tok-" + secrets.token_hex(16)
         self._tokens[token] = time.time() + self.token_lifetime
+        if secret == CONTACTS_SECRET:
+            self._contacts_tokens.add(token)
         return web.json_response(
             {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": self.token_lifetime}
         )
 
     def _refused(self, request: web.Request) -> web.Response | None:
         """A wrong or expired token, or over the call rate: the error WeCom answers."""
+        self.calls[request.path] += 1
         token = request.query.get("access_token", "")
         if token not in self._tokens:
             return _error(40014, "invalid access_token")
@@ -210,10 +222,35 @@ class FakeWeCom:
             if department not in member.get("department", [1]):
                 continue
             row = {"userid": uid, "name": member.get("name", uid)}
-            if detailed:
+            if detailed and self.sensitive_readable:
                 row |= {k: member[k] for k in ("mobile", "email") if k in member}
             rows.append(row)
         return web.json_response({"errcode": 0, "errmsg": "ok", "userlist": rows})
+
+    async def member_ids(self, request: web.Request) -> web.Response:
+        """user/list_id: (userid, department) pairs in pages, `next_cursor` until the last;
+        WeCom serves it to the contacts-sync secret only (48002 to an app's token)."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        if request.query.get("access_token") not in self._contacts_tokens:
+            return _error(48002, "api forbidden")
+        body = await request.json()
+        limit = int(body.get("limit") or 1000)
+        if not 1 <= limit <= 10_000:
+            return _error(40058, "limit must be 1..10000")
+        cursor = str(body.get("cursor") or "")
+        start = int(cursor.removeprefix("c")) if cursor else 0
+        pairs = [
+            {"userid": uid, "department": department}
+            for uid, member in self.members.items()
+            for department in member.get("department", [1])
+        ]
+        page = pairs[start : start + limit]
+        answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "dept_user": page}
+        if start + limit < len(pairs):
+            answer["next_cursor"] = f"c{start + limit}"
+        return web.json_response(answer)
 
     async def media_upload(self, request: web.Request) -> web.Response:
         refused = self._refused(request)

@@ -41,6 +41,7 @@ from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, 
 from bot.http_edge import MiB, Refused, read_body
 from bot.logsafe import redact_in_logs
 from bot.replies import Reply
+from bot.streams import read_at_most
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
@@ -302,7 +303,7 @@ class SlackAdapter(Adapter):
             ):
                 if response.status != 200:
                     return IncomingFile(name, mime, refused=f"Slack answered {response.status}")
-                content = await response.content.read(MAX_FILE_BYTES + 1)
+                content = await read_at_most(response.content, MAX_FILE_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:
             log.warning("Slack file %s could not be downloaded: %s", name, type(exc).__name__)
             return IncomingFile(name, mime, refused="the download failed")

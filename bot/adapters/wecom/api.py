@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 
 from bot.logsafe import redact_in_logs
+from bot.streams import read_at_most
 
 DEFAULT_API = "https://qyapi.weixin.qq.com"
 TOKEN_INVALID = frozenset({40014, 41001, 42001})  # invalid, missing, expired access token
@@ -167,7 +168,7 @@ class WeComApi:
             ) as response:
                 if response.status >= 500:
                     raise WeComUnavailable(f"{path} answered HTTP {response.status}")
-                raw = await response.content.read(RESPONSE_LIMIT + 1)
+                raw = await read_at_most(response.content, RESPONSE_LIMIT)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise WeComUnavailable(f"{path}: {type(exc).__name__}") from None
         if len(raw) > RESPONSE_LIMIT:
@@ -199,11 +200,11 @@ class WeComApi:
                     raise WeComUnavailable(f"media/get answered HTTP {response.status}")
                 mime = response.content_type or "application/octet-stream"
                 if mime in ("application/json", "text/plain"):  # an error, not the file
-                    _raise_for(json.loads(await response.content.read(RESPONSE_LIMIT)))
+                    _raise_for(json.loads(await read_at_most(response.content, RESPONSE_LIMIT)))
                     raise WeComUnavailable("media/get answered no file")
                 if (response.content_length or 0) > limit:
                     return None
-                content = await response.content.read(limit + 1)
+                content = await read_at_most(response.content, limit)
                 name = (
                     response.content_disposition.filename if response.content_disposition else None
                 )
