@@ -1,12 +1,17 @@
-"""Messages per second and latency of `/whoami` through the real dispatcher.
+"""Messages per second and latency of `/whoami` through the real dispatcher, one person at
+a time and many at once.
 
 Each message goes the whole way an adapter's would: parse, identity lookup (one
 query with roles), permission check, the handler (one more read: the linked
-platforms), render to text. One asyncio loop on one core, messages one after another.
+platforms), render to text. One asyncio loop on one core; each person waits for their
+reply before writing again, as in a chat.
 
-    python -m benchmarks.dispatch [--messages 5000] [--postgres URL]
+    python -m benchmarks.dispatch [--messages 5000] [--concurrency 1,4,16,64,256] [--postgres URL]
 
-Target (issue 2): at least 1,000 /whoami per second with p99 under 20 ms.
+For each number of people writing at once it prints messages/s, p50 and p99, and the
+database connections opened after the warm-up (counted by the pools' `connect` events).
+Targets (issue 16): at 64 and 256 at least 0.9 of the throughput at 1; p99 at 64 under
+30 ms; no connection opened after warm-up.
 """
 
 from __future__ import annotations
@@ -18,29 +23,55 @@ import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, insert, text
 
 from bot.app import build, link_console
 from bot.config import Settings
 from bot.events import ChatKind, IncomingMessage, Sender
 from storage import migrate
+from storage.clock import utcnow
 from storage.db import sync_url
-from storage.demo import DEMO_ROSTER, load_demo
+from storage.demo import load_demo
+from storage.models import Staff
 from storage.store import Actor, Store
 
-WHO = "D2001"
 
-
-async def measure(url: str, messages: int, warmup: int, concurrency: int) -> dict[str, float]:
-    app = build(Settings(database_url=url, env={}))
+async def add_people(app: Any, count: int) -> list[str]:
+    """`count` staff linked on the console, for as many people writing at once."""
+    now = utcnow()
+    numbers = [f"P{i:05d}" for i in range(count)]
     async with app.database.session() as session:
-        await load_demo(Store(session, Actor(None, "cli", "bench")))
-    people = [row[0] for row in DEMO_ROSTER][:concurrency] or [WHO]
-    for staff_no in people:
-        await link_console(app, staff_no)
+        await session.execute(
+            insert(Staff),
+            [
+                {
+                    "staff_no": no,
+                    "name": f"教职工{no}",
+                    "department": "教务处",
+                    "sub_union": "机关分工会",
+                    "employment_type": "establishment",
+                    "union_member": True,
+                    "language": "zh",
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for no in numbers
+            ],
+        )
+    for no in numbers:
+        await link_console(app, no)
+    return numbers
+
+
+async def one_level(
+    app: Any, people: list[str], messages: int, warmup: int, opened: Callable[[], int]
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
 
@@ -66,19 +97,43 @@ async def measure(url: str, messages: int, warmup: int, concurrency: int) -> dic
         share = max(1, total // len(people))
         await asyncio.gather(*(person(p, share, record) for p in people))
 
-    await run(warmup, record=False)
+    await run(max(warmup, 2 * len(people)), record=False)  # opens what the pools keep
+    before = opened()
     cpu0, started = time.process_time(), time.perf_counter()
     await run(messages, record=True)
     elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
-    await app.close()
     assert errors == 0, f"{errors} error replies"
     latencies.sort()
     return {
+        "people": len(people),
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
         "cpu_ms": cpu / len(latencies) * 1000,
+        "opened": opened() - before,
     }
+
+
+async def measure(
+    url: str, messages: int, warmup: int, levels: list[int], pool_size: int = 10
+) -> list[dict[str, float]]:
+    app = build(Settings(database_url=url, env={}, db_pool_size=pool_size))
+    async with app.database.session() as session:
+        await load_demo(Store(session, Actor(None, "cli", "bench")))
+    everyone = await add_people(app, max(levels))
+    opened = 0
+
+    def connected(*_args: Any) -> None:
+        nonlocal opened
+        opened += 1
+
+    for engine in {app.database.engine, app.database.reader}:
+        event.listen(engine.sync_engine, "connect", connected)
+    results = []
+    for level in levels:
+        results.append(await one_level(app, everyone[:level], messages, warmup, lambda: opened))
+    await app.close()
+    return results
 
 
 def sqlite_url(directory: Path) -> str:
@@ -106,6 +161,16 @@ def drop_schema(base: str, schema: str) -> None:
     engine.dispose()
 
 
+def show(name: str, results: list[dict[str, float]]) -> None:
+    base = results[0]["per_second"]
+    for row in results:
+        print(
+            f"{name:<12}{int(row['people']):>7}{row['per_second']:>10.0f}"
+            f"{row['per_second'] / base:>8.2f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+            f"{row['cpu_ms']:>12.3f}{int(row['opened']):>12}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,39 +179,38 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument(
         "--concurrency",
-        type=int,
-        default=1,
-        help="people chatting at once (each waits for its reply before the next)",
+        default="1,4,16,64,256",
+        help="people chatting at once, a comma-separated list (each waits for its reply)",
     )
     parser.add_argument(
         "--postgres",
         default=os.environ.get("UNIONBOT_TEST_POSTGRES_URL"),
         help="PostgreSQL URL (default: $UNIONBOT_TEST_POSTGRES_URL; skipped if unset)",
     )
+    parser.add_argument("--pool-size", type=int, default=10, help="UNIONBOT_DB_POOL_SIZE")
     args = parser.parse_args()
+    levels = [int(n) for n in str(args.concurrency).split(",") if n.strip()]
+    print(f"/whoami through the dispatcher: {args.messages} messages per level, one event loop")
     print(
-        f"/whoami through the dispatcher: {args.messages} messages, {args.concurrency} "
-        "people at once, one event loop"
+        f"{'database':<12}{'people':>7}{'msg/s':>10}{'vs 1':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU ms/msg':>12}{'new conns':>12}"
     )
-    print(f"{'database':<12}{'msg/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/msg':>12}")
     with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(
-            measure(sqlite_url(Path(tmp)), args.messages, args.warmup, args.concurrency)
-        )
-        print(
-            f"{'SQLite':<12}{result['per_second']:>10.0f}{result['p50_ms']:>10.2f}"
-            f"{result['p99_ms']:>10.2f}{result['cpu_ms']:>12.2f}"
+        show(
+            "SQLite",
+            asyncio.run(
+                measure(sqlite_url(Path(tmp)), args.messages, args.warmup, levels, args.pool_size)
+            ),
         )
     if args.postgres:
         url, schema = postgres_url(args.postgres)
         try:
-            result = asyncio.run(measure(url, args.messages, args.warmup, args.concurrency))
+            show(
+                "PostgreSQL",
+                asyncio.run(measure(url, args.messages, args.warmup, levels, args.pool_size)),
+            )
         finally:
             drop_schema(args.postgres, schema)
-        print(
-            f"{'PostgreSQL':<12}{result['per_second']:>10.0f}{result['p50_ms']:>10.2f}"
-            f"{result['p99_ms']:>10.2f}{result['cpu_ms']:>12.2f}"
-        )
 
 
 if __name__ == "__main__":

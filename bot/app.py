@@ -115,7 +115,12 @@ class StorePlatformServices:
 
 
 def build(settings: Settings) -> App:
-    database = Database(settings.database_url)
+    database = Database(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout,
+    )
     catalog = build_catalog()
     registry = commands.build_registry(settings)
     dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)

@@ -77,6 +77,13 @@ class Settings:
     # When platforms' member directories are synced each day (in the deployment's zone),
     # besides at start-up; "off" for never on the clock.
     directory_sync_at: str = "03:30"
+    # Database connections each pool of this process keeps (PostgreSQL has two: transactions
+    # and autocommit reads), how many more a burst may open, and how long a message waits
+    # for one. Several instances: keep instances x 2 x (size + overflow) under the server's
+    # max_connections, with room for the CLI and migrations.
+    db_pool_size: int = 10
+    db_pool_overflow: int = 0
+    db_pool_timeout: float = 30.0
     # Everything the environment holds, for adapters' own variables (SLACK_BOT_TOKEN ...).
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -120,6 +127,12 @@ class Settings:
         for name in ("http_header_timeout", "http_body_timeout", "http_idle_timeout"):
             if not 0 < getattr(self, name) <= 3600:
                 problems.append(f"UNIONBOT_{name.upper()}: give seconds between 0 and 3600")
+        if not 1 <= self.db_pool_size <= 500:
+            problems.append("UNIONBOT_DB_POOL_SIZE: give connections between 1 and 500")
+        if not 0 <= self.db_pool_overflow <= 500:
+            problems.append("UNIONBOT_DB_POOL_OVERFLOW: give connections between 0 and 500")
+        if not 0 < self.db_pool_timeout <= 3600:
+            problems.append("UNIONBOT_DB_POOL_TIMEOUT: give seconds between 0 and 3600")
         if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
             problems.append("UNIONBOT_DATABASE_URL: use sqlite:///FILE or postgresql://...")
         return problems

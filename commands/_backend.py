@@ -67,7 +67,7 @@ class StoreBackend:
 
     @asynccontextmanager
     async def session(self, sender: Sender) -> AsyncIterator[Store]:
-        async with self.database.lazy_session() as session:
+        async with self.database.turn, self.database.lazy_session() as session:
             yield Store(session, Actor(staff_id=None, platform=sender.platform))
 
     async def identify(self, services: Store, sender: Sender) -> Identified:
