@@ -20,6 +20,15 @@ from storage.db import install_sqlite_pragmas, is_sqlite, sync_url
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def compared(name: str | None, type_: str, _parents: object) -> bool:
+    """What Alembic compares with the models: everything but the search index of
+    migration 0010, which the models cannot declare (SQLite's FTS5 table and its shadow
+    tables, PostgreSQL's trigram indexes with their operator class)."""
+    if type_ == "table" and (name or "").startswith("proposals_fts"):
+        return False
+    return not (type_ == "index" and (name or "").endswith("_trgm"))
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

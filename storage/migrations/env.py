@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, pool
 import storage.models  # noqa: F401  (registers every table)
 from storage.base import Base
 from storage.db import install_sqlite_pragmas
+from storage.migrate import compared
 
 config = context.config
 _configured = config.get_main_option("sqlalchemy.url")
@@ -21,6 +22,7 @@ def run_offline() -> None:
         target_metadata=Base.metadata,
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
+        include_name=compared,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -35,6 +37,7 @@ def run_online() -> None:
             connection=connection,
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=compared,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, false, literal_column, or_, select, table
 
 from storage.errors import ProposalError
 from storage.models import Proposal, ProposalEvent, ProposalPerson, Staff
@@ -192,6 +192,33 @@ def _scope_condition(scope: Scope, viewer: Viewer, today: date) -> ColumnElement
     return None
 
 
+INDEXED_LENGTH = 3  # a word this long is found through the index (trigrams), on both
+
+
+def _contains(word: str, *, indexed: bool) -> ColumnElement[bool]:
+    """The word anywhere in the title, reasons, measures or case number, ignoring case.
+
+    On PostgreSQL the ILIKE itself uses the pg_trgm indexes once the word has three
+    characters; on SQLite a word that long is looked up in the FTS5 trigram table instead,
+    which finds the same rows. A shorter word has no trigram to look up: it is matched
+    row by row, among the rows the other conditions leave.
+    """
+    if indexed:
+        phrase = '"' + word.replace('"', '""') + '"'
+        return Proposal.id.in_(
+            select(literal_column("rowid"))
+            .select_from(table("proposals_fts"))
+            .where(literal_column("proposals_fts").op("MATCH")(phrase))
+        )
+    pattern = _like(word)
+    return or_(
+        Proposal.title.ilike(pattern, escape="\\"),
+        Proposal.reasons.ilike(pattern, escape="\\"),
+        Proposal.measures.ilike(pattern, escape="\\"),
+        Proposal.case_no.ilike(pattern, escape="\\"),
+    )
+
+
 def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
@@ -217,14 +244,7 @@ async def list_for(
         query = query.where(Proposal.status == status)
     if category:
         query = query.where(Proposal.category == category)
+    sqlite = store.session.bind is not None and store.session.bind.dialect.name == "sqlite"
     for word in words or []:
-        pattern = _like(word)
-        query = query.where(
-            or_(
-                Proposal.title.ilike(pattern, escape="\\"),
-                Proposal.reasons.ilike(pattern, escape="\\"),
-                Proposal.measures.ilike(pattern, escape="\\"),
-                Proposal.case_no.ilike(pattern, escape="\\"),
-            )
-        )
+        query = query.where(_contains(word, indexed=sqlite and len(word) >= INDEXED_LENGTH))
     return list(await store.session.scalars(query.order_by(Proposal.id.desc()).limit(limit)))

@@ -1,0 +1,109 @@
+"""Proposal search through the index (issue 16): SQLite's FTS5 trigram table and PostgreSQL's
+pg_trgm indexes find the same proposals as a plain case-insensitive substring match would, for
+long words and short, after edits and deletions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select, text, update
+
+from bot.app import App
+from storage.clock import utcnow
+from storage.models import Proposal, Staff
+from storage.proposals import queries
+from storage.store import Actor, Store
+
+TEXTS = {
+    "食堂": ("关于改善第二食堂饭菜质量的提案", "饭菜价格偏高", "引入竞争"),
+    "停车": ("关于校园停车难的建议", "车位不足", "建设立体停车库，ABC 方案"),
+    "百分号": ("关于 100% 覆盖体检的提案", "体检", 'say "yes" to 体检'),
+    "英文": ("Parking at the North Gate", "Too few spaces", "Build more"),
+}
+
+
+async def _seed(app: App) -> dict[str, int]:
+    now = utcnow()
+    async with app.database.session() as session:
+        proposer = await session.scalar(select(Staff.id).where(Staff.staff_no == "D2001"))
+        made = {}
+        for key, (title, reasons, measures) in TEXTS.items():
+            proposal = Proposal(
+                status="accepted",
+                title=title,
+                reasons=reasons,
+                measures=measures,
+                case_no=f"2026-{len(made) + 900:03d}",
+                category="welfare",
+                proposer_id=proposer,
+                supporting_departments=[],
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(proposal)
+            await session.flush()
+            made[key] = proposal.id
+        return made
+
+
+async def _found(app: App, *words: str) -> set[int]:
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        viewer = queries.Viewer(staff_id=1, overseer=True)
+        rows = await queries.list_for(
+            store, viewer, today=date(2026, 12, 1), words=list(words), limit=100
+        )
+        return {row.id for row in rows}
+
+
+async def test_search_finds_the_same_on_both_databases(any_app: App) -> None:
+    made = await _seed(any_app)
+    assert await _found(any_app, "第二食堂") == {made["食堂"]}  # long: through the index
+    assert await _found(any_app, "食堂") == {made["食堂"]}  # two characters: row by row
+    assert await _found(any_app, "停车库") == {made["停车"]}  # in the measures
+    assert await _found(any_app, "abc") == {made["停车"]}  # case ignored
+    assert await _found(any_app, "PARKING", "north") == {made["英文"]}
+    assert await _found(any_app, "2026-901") == {made["停车"]}  # the case number
+    assert await _found(any_app, "100%") == {made["百分号"]}  # % is a character, not a wildcard
+    assert await _found(any_app, "0%覆") == set()
+    assert await _found(any_app, '"yes"') == {made["百分号"]}  # quotes are characters too
+    assert await _found(any_app, "体检", "食堂") == set()  # every word must occur
+    assert await _found(any_app, "不存在的词") == set()
+
+
+async def test_the_index_follows_edits_and_deletions(any_app: App) -> None:
+    made = await _seed(any_app)
+    async with any_app.database.session() as session:
+        await session.execute(
+            update(Proposal).where(Proposal.id == made["食堂"]).values(title="关于教工餐厅的提案")
+        )
+        await session.execute(delete(Proposal).where(Proposal.id == made["停车"]))
+    assert await _found(any_app, "第二食堂") == set()
+    assert await _found(any_app, "教工餐厅") == {made["食堂"]}
+    assert await _found(any_app, "饭菜价格") == {made["食堂"]}, "the other columns stay indexed"
+    assert await _found(any_app, "停车库") == set()
+
+
+async def test_a_long_word_is_looked_up_in_the_index_not_row_by_row(any_app: App) -> None:
+    await _seed(any_app)
+    async with any_app.database.session() as session:
+        if any_app.database.sqlite:
+            plan = " ".join(
+                str(row[-1])
+                for row in await session.execute(
+                    text(
+                        "EXPLAIN QUERY PLAN SELECT rowid FROM proposals_fts "
+                        "WHERE proposals_fts MATCH '\"第二食堂\"'"
+                    )
+                )
+            )
+            assert "VIRTUAL TABLE INDEX" in plan, plan
+        else:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(
+                row[0]
+                for row in await session.execute(
+                    text("EXPLAIN SELECT id FROM proposals WHERE title ILIKE '%第二食堂%'")
+                )
+            )
+            assert "ix_proposals_title_trgm" in plan, plan
