@@ -10,9 +10,11 @@ Create Date: 2026-12-02
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from alembic import op
+from sqlalchemy.exc import DBAPIError
 
 revision: str = "0010"
 down_revision: str | Sequence[str] | None = "0009"
@@ -20,6 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 COLUMNS = ("title", "reasons", "measures", "case_no")
+log = logging.getLogger("alembic.runtime.migration")
 
 
 def upgrade() -> None:
@@ -66,18 +69,25 @@ def _sqlite_up() -> None:
 
 
 def _postgres_up() -> None:
-    # pg_trgm ships with PostgreSQL and is a trusted extension (13+): the database's owner
-    # may create it. Its operator class is named with its schema, which need not be on the
-    # search path.
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    schema = (
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
-            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    # pg_trgm ships with PostgreSQL and is a trusted extension (13+): a user who may create
+    # in the database may create it. It goes to `public`, which outlives any one schema of
+    # the database; its operator class is named with that schema, which need not be on the
+    # search path. Without the right to create it, search still works, reading every row.
+    bind = op.get_bind()
+    try:
+        with bind.begin_nested():
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    except DBAPIError as exc:
+        log.warning(
+            "pg_trgm could not be created (%s): proposal search reads every row until the "
+            "database owner runs CREATE EXTENSION pg_trgm and this migration is run again",
+            str(exc.orig).splitlines()[0] if exc.orig else exc,
         )
-        .scalar_one()
-    )
+        return
+    schema = bind.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+        "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    ).scalar_one()
     for column in COLUMNS:
         op.execute(
             f"CREATE INDEX IF NOT EXISTS ix_proposals_{column}_trgm ON proposals "
