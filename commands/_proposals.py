@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.replies import Reply
+import re
+
+from bot.replies import Choice, Reply
 from commands._backend import Ctx, today
 from storage.models import Proposal
 from storage.proposals import queries
@@ -51,9 +53,45 @@ def line(ctx: Ctx, proposal: Proposal) -> str:
     )
 
 
-def listing(ctx: Ctx, title: str, proposals: list[Proposal]) -> Reply:
-    if not proposals:
+def listing(ctx: Ctx, title: str, proposals: list[Proposal] | queries.Page) -> Reply:
+    """A list of proposals, one line each; a page of a longer list says which, of how many,
+    and offers the next."""
+    page: queries.Page | None = None
+    if isinstance(proposals, queries.Page):
+        page, rows = proposals, proposals.rows
+    else:
+        rows = proposals
+    if not rows:
+        if page is not None and page.total:
+            return Reply(
+                title=title,
+                text=ctx.t("proposals.page_beyond", page=page.number, pages=page.pages),
+                error=True,
+            )
         return Reply(title=title, text=ctx.t("proposals.none"))
-    return Reply(
-        title=title, items=[line(ctx, p) for p in proposals], footer=ctx.t("proposals.list_footer")
-    )
+    footer = ctx.t("proposals.list_footer")
+    choices = []
+    if page is not None and page.pages > 1:
+        first = (page.number - 1) * page.size + 1
+        shown = ctx.t(
+            "proposals.page_shown",
+            first=first,
+            last=first + len(rows) - 1,
+            total=page.total,
+            page=page.number,
+            pages=page.pages,
+        )
+        if page.number < page.pages:
+            command = page_command(ctx.message.text, page.number + 1)
+            shown += " " + ctx.t("proposals.page_next", command=command)
+            choices.append(Choice(ctx.t("proposals.button.next_page"), command))
+        footer = f"{shown}\n{footer}"
+    return Reply(title=title, items=[line(ctx, p) for p in rows], footer=footer, choices=choices)
+
+
+_PAGE_OPTION = re.compile(r"\s+--page(?:\s+|=)\S+")
+
+
+def page_command(typed: str, number: int) -> str:
+    """What was typed, asking for page `number` (any --page it had replaced)."""
+    return f"{_PAGE_OPTION.sub('', typed.strip())} --page {number}"

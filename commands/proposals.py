@@ -535,6 +535,7 @@ async def rate(ctx: Ctx) -> Reply:
     options=[
         Option("status", choice(STATUS_WORDS, "proposals.status.{value}"), metavar="STATUS"),
         Option("category", text(32), metavar="CATEGORY"),
+        Option("page", integer(1, 100_000), metavar="N", default=1),
     ],
 )
 async def list_(ctx: Ctx) -> Reply:
@@ -547,13 +548,14 @@ async def list_(ctx: Ctx) -> Reply:
             scope=scope,
             role=ctx.join([ctx.t(f"role.{r}") for r in OVERSEERS]),
         )
-    found = await queries.list_for(
+    found = await queries.page_for(
         ctx.services,
         viewer(ctx),
         scope=scope,
         today=today(ctx),
         status=ctx.args["status"],
         category=ctx.args["category"],
+        page=ctx.args["page"],
     )
     return listing(ctx, ctx.t(f"proposals.list_title.{scope}"), found)
 
@@ -562,14 +564,12 @@ async def list_(ctx: Ctx) -> Reply:
     "proposal search",
     aliases=["提案 搜索", "搜索提案"],
     args=[Arg("words", text(100), variadic=True, metavar="WORDS")],
+    options=[Option("page", integer(1, 100_000), metavar="N", default=1)],
 )
 async def search(ctx: Ctx) -> Reply:
     words = ctx.args["words"]
-    found = await queries.list_for(
-        ctx.services,
-        viewer(ctx),
-        today=today(ctx),
-        words=words,
+    found = await queries.page_for(
+        ctx.services, viewer(ctx), today=today(ctx), words=words, page=ctx.args["page"]
     )
     return listing(ctx, ctx.t("proposals.search_title", words=" ".join(words)), found)
 

@@ -107,3 +107,46 @@ async def test_a_long_word_is_looked_up_in_the_index_not_row_by_row(any_app: App
                 )
             )
             assert "ix_proposals_title_trgm" in plan, plan
+
+
+async def _many(app: App, count: int, title: str) -> None:
+    now = utcnow()
+    async with app.database.session() as session:
+        proposer = await session.scalar(select(Staff.id).where(Staff.staff_no == "D2001"))
+        session.add_all(
+            Proposal(
+                status="accepted",
+                title=f"{title}{n}",
+                reasons="",
+                measures="",
+                category="welfare",
+                proposer_id=proposer,
+                supporting_departments=[],
+                created_at=now,
+                updated_at=now,
+            )
+            for n in range(count)
+        )
+
+
+async def test_a_long_list_says_how_many_and_offers_the_next_page(app: App) -> None:
+    from tests.harness import ConsoleChat
+
+    chat = ConsoleChat(app)
+    await _many(app, 60, "关于分页测试的提案")
+    first = await chat.say("T1001", "/proposal search 分页测试")
+    assert not first.error and len(first.replies[0].items) == 50
+    assert "第 1–50 条，共 60 条（第 1/2 页）" in first, first.text
+    assert "下一页：/proposal search 分页测试 --page 2" in first
+    assert [c.command for c in first.replies[0].choices] == ["/proposal search 分页测试 --page 2"]
+    second = await chat.say("T1001", first.replies[0].choices[0].command)
+    assert len(second.replies[0].items) == 10 and "第 51–60 条，共 60 条（第 2/2 页）" in second
+    assert "下一页" not in second and not second.replies[0].choices
+    assert "关于分页测试的提案0" in second, "the oldest come last"
+    beyond = await chat.say("T1001", "/proposal search 分页测试 --page 5")
+    assert beyond.error and "没有第 5 页：共 2 页" in beyond
+    await chat.say("T1001", "/lang en")
+    english = await chat.say("T1001", "/proposal list --page=1")
+    assert "Showing 1-50 of" in english and "Next page: /proposal list --page 2" in english
+    bad = await chat.say("T1001", "/proposal list --page 0")
+    assert bad.error and "--page" in bad.text, bad.text

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, false, literal_column, or_, select, table
+from sqlalchemy import ColumnElement, and_, false, func, literal_column, or_, select, table
 
 from storage.errors import ProposalError
 from storage.models import Proposal, ProposalEvent, ProposalPerson, Staff
@@ -192,6 +192,7 @@ def _scope_condition(scope: Scope, viewer: Viewer, today: date) -> ColumnElement
     return None
 
 
+PAGE_SIZE = 50  # proposals a list shows at once
 INDEXED_LENGTH = 3  # a word this long is found through the index (trigrams), on both
 
 
@@ -223,6 +224,88 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list, and how many there are in all."""
+
+    rows: list[Proposal]
+    total: int
+    number: int  # from 1
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def _listed(
+    viewer: Viewer,
+    *,
+    scope: Scope,
+    today: date,
+    status: str | None,
+    category: str | None,
+    words: list[str] | None,
+    sqlite: bool,
+) -> list[ColumnElement[bool]]:
+    """The conditions of a list: what the viewer may see, in scope, with every word."""
+    conditions = [visible_to(viewer)]
+    condition = _scope_condition(scope, viewer, today)
+    if condition is not None:
+        conditions.append(condition)
+    if status:
+        conditions.append(Proposal.status == status)
+    if category:
+        conditions.append(Proposal.category == category)
+    for word in words or []:
+        conditions.append(_contains(word, indexed=sqlite and len(word) >= INDEXED_LENGTH))
+    return conditions
+
+
+async def page_for(
+    store: Store,
+    viewer: Viewer,
+    *,
+    scope: Scope = Scope.ALL,
+    today: date,
+    status: str | None = None,
+    category: str | None = None,
+    words: list[str] | None = None,
+    page: int = 1,
+    size: int = PAGE_SIZE,
+    counted: bool = True,
+) -> Page:
+    """Proposals in `scope` that the viewer may see, newest first, one page of them; every
+    word must occur in the title, reasons, measures or case number."""
+    sqlite = store.session.bind is not None and store.session.bind.dialect.name == "sqlite"
+    conditions = _listed(
+        viewer,
+        scope=scope,
+        today=today,
+        status=status,
+        category=category,
+        words=words,
+        sqlite=sqlite,
+    )
+    rows = list(
+        await store.session.scalars(
+            select(Proposal)
+            .where(*conditions)
+            .order_by(Proposal.id.desc())
+            .limit(size)
+            .offset((page - 1) * size)
+        )
+    )
+    if not counted or (page == 1 and len(rows) < size):
+        total = len(rows)  # all of them fit (or no one asked): no count
+    else:
+        counted = await store.session.scalar(
+            select(func.count()).select_from(Proposal).where(*conditions)
+        )
+        total = int(counted or 0)
+    return Page(rows, total, page, size)
+
+
 async def list_for(
     store: Store,
     viewer: Viewer,
@@ -232,19 +315,18 @@ async def list_for(
     status: str | None = None,
     category: str | None = None,
     words: list[str] | None = None,
-    limit: int = 50,
+    limit: int = PAGE_SIZE,
 ) -> list[Proposal]:
-    """Proposals in `scope` that the viewer may see, newest first; every word must occur
-    in the title, reasons, measures or case number."""
-    query = select(Proposal).where(visible_to(viewer))
-    condition = _scope_condition(scope, viewer, today)
-    if condition is not None:
-        query = query.where(condition)
-    if status:
-        query = query.where(Proposal.status == status)
-    if category:
-        query = query.where(Proposal.category == category)
-    sqlite = store.session.bind is not None and store.session.bind.dialect.name == "sqlite"
-    for word in words or []:
-        query = query.where(_contains(word, indexed=sqlite and len(word) >= INDEXED_LENGTH))
-    return list(await store.session.scalars(query.order_by(Proposal.id.desc()).limit(limit)))
+    """The first `limit` of `page_for`."""
+    found = await page_for(
+        store,
+        viewer,
+        scope=scope,
+        today=today,
+        status=status,
+        category=category,
+        words=words,
+        size=limit,
+        counted=False,
+    )
+    return found.rows
