@@ -137,15 +137,15 @@ async def measure(url: str, proposals: int, repeat: int) -> list[tuple[str, floa
     middle = proposals // 2
 
     def search(viewer: queries.Viewer, *words: str) -> Callable[[Store], Awaitable[Any]]:
-        return lambda store: queries.list_for(store, viewer, today=today, words=list(words))
+        return lambda store: queries.page_for(store, viewer, today=today, words=list(words))
 
     cases: list[tuple[str, Callable[[Store], Awaitable[Any]]]] = [
         ("search, no match", search(member, "不存在的词语")),
         ("search, a few", search(member, f"第{middle}号")),
         ("search, 2 characters", search(member, "校车")),
         ("search, 2 words", search(overseer, "食堂", "提案")),
-        ("list, delegate", lambda store: queries.list_for(store, member, today=today)),
-        ("list, overseer", lambda store: queries.list_for(store, overseer, today=today)),
+        ("list, delegate", lambda store: queries.page_for(store, member, today=today)),
+        ("list, overseer", lambda store: queries.page_for(store, overseer, today=today)),
         ("show", lambda store: queries.get_visible(store, member, middle)),
         ("stats", lambda store: stats.stats(store, None, today, TZ)),
         ("export's proposals", lambda store: stats.in_session(store, None)),

@@ -50,10 +50,10 @@ async def _found(app: App, *words: str) -> set[int]:
     async with app.database.session() as session:
         store = Store(session, Actor(None, "cli", "test"))
         viewer = queries.Viewer(staff_id=1, overseer=True)
-        rows = await queries.list_for(
-            store, viewer, today=date(2026, 12, 1), words=list(words), limit=100
+        found = await queries.page_for(
+            store, viewer, today=date(2026, 12, 1), words=list(words), size=100
         )
-        return {row.id for row in rows}
+        return {row.id for row in found.rows}
 
 
 async def test_search_finds_the_same_on_both_databases(any_app: App) -> None:

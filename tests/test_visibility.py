@@ -72,7 +72,7 @@ async def test_check_and_lists_agree_for_every_role_and_state(any_app: App) -> N
             overseer = any(user.has(r) for r in (*OVERSEERS, "admin"))
             departments = {r.scope for r in user.roles if r.name == "handler" and r.scope}
             viewer = Viewer(view.id, overseer, frozenset(departments))
-            listed = {p.id for p in await queries.list_for(store, viewer, today=now.date())}
+            listed = {p.id for p in (await queries.page_for(store, viewer, today=now.date())).rows}
             checked = set()
             for proposal_id in by_status:
                 with contextlib.suppress(ProposalError):  # refused: not visible to them
@@ -84,7 +84,9 @@ async def test_check_and_lists_agree_for_every_role_and_state(any_app: App) -> N
             assert listed == checked == policy, (no, sorted(by_status[p] for p in policy))
             mine = {
                 p.id
-                for p in await queries.list_for(store, viewer, scope=Scope.MINE, today=now.date())
+                for p in (
+                    await queries.page_for(store, viewer, scope=Scope.MINE, today=now.date())
+                ).rows
             }
             assert mine == (set(by_status) if no == PROPOSER else set())
         all_ids = set(await session.scalars(select(Proposal.id)))

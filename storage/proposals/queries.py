@@ -273,7 +273,6 @@ async def page_for(
     words: list[str] | None = None,
     page: int = 1,
     size: int = PAGE_SIZE,
-    counted: bool = True,
 ) -> Page:
     """Proposals in `scope` that the viewer may see, newest first, one page of them; every
     word must occur in the title, reasons, measures or case number."""
@@ -296,37 +295,11 @@ async def page_for(
             .offset((page - 1) * size)
         )
     )
-    if not counted or (page == 1 and len(rows) < size):
-        total = len(rows)  # all of them fit (or no one asked): no count
+    if page == 1 and len(rows) < size:
+        total = len(rows)  # all of them fit: no count needed
     else:
         counted = await store.session.scalar(
             select(func.count()).select_from(Proposal).where(*conditions)
         )
         total = int(counted or 0)
     return Page(rows, total, page, size)
-
-
-async def list_for(
-    store: Store,
-    viewer: Viewer,
-    *,
-    scope: Scope = Scope.ALL,
-    today: date,
-    status: str | None = None,
-    category: str | None = None,
-    words: list[str] | None = None,
-    limit: int = PAGE_SIZE,
-) -> list[Proposal]:
-    """The first `limit` of `page_for`."""
-    found = await page_for(
-        store,
-        viewer,
-        scope=scope,
-        today=today,
-        status=status,
-        category=category,
-        words=words,
-        size=limit,
-        counted=False,
-    )
-    return found.rows
