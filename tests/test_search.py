@@ -150,3 +150,38 @@ async def test_a_long_list_says_how_many_and_offers_the_next_page(app: App) -> N
     assert "Showing 1-50 of" in english and "Next page: /proposal list --page 2" in english
     bad = await chat.say("T1001", "/proposal list --page 0")
     assert bad.error and "--page" in bad.text, bad.text
+
+
+async def test_statistics_and_the_export_bind_no_parameter_per_proposal(any_app: App) -> None:
+    """PostgreSQL takes at most 65,535 parameters a statement: a university's whole archive
+    must not be passed as a list of ids."""
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import event
+
+    from storage.models import CongressSession
+    from storage.proposals import export, statistics
+
+    await _many(any_app, 300, "关于统计测试的提案")
+    most = 0
+
+    def bound(_conn: object, _cursor: object, _sql: str, params: object, *_rest: object) -> None:
+        nonlocal most
+        size = len(params) if isinstance(params, dict | list | tuple) else 0
+        most = max(most, size)
+
+    engine = any_app.database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", bound)
+    try:
+        async with any_app.database.session() as session:
+            store = Store(session, Actor(None, "cli", "test"))
+            tz = ZoneInfo("Asia/Shanghai")
+            figures = await statistics.stats(store, None, date(2026, 12, 1), tz)
+            everything = CongressSession(
+                id=None, name="all", opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31)
+            )
+            rows = await export.rows(store, everything, date(2026, 12, 1), tz)
+    finally:
+        event.remove(engine, "before_cursor_execute", bound)
+    assert figures.total >= 300 and len(rows) >= 300
+    assert most < 50, f"a statement bound {most} parameters"

@@ -41,7 +41,7 @@ async def rows(
     people = await store.session.execute(
         select(ProposalPerson.proposal_id, ProposalPerson.role, ProposalPerson.answer, Staff.name)
         .join(Staff, Staff.id == ProposalPerson.staff_id)
-        .where(ProposalPerson.proposal_id.in_([p.id for p in proposals]))
+        .where(ProposalPerson.proposal_id.in_(statistics.counted_ids(session.id)))
         .order_by(ProposalPerson.id)
     )
     proposers: dict[int, list[str]] = {}
@@ -52,7 +52,7 @@ async def rows(
         elif answer == "accepted":
             seconders.setdefault(proposal_id, []).append(name)
 
-    attached = await files.files_of(store, [p.id for p in proposals])
+    attached = await files.files_of(store, statistics.counted_ids(session.id))
 
     def local(moment: Any) -> str:
         return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mimetypes
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from storage import audit
 from storage.clock import utcnow
@@ -93,10 +93,12 @@ async def attach(
     return row
 
 
-async def files_of(store: Store, proposal_ids: list[int]) -> dict[int, list[ProposalFile]]:
-    """The files of these proposals, in the order they were attached."""
+async def files_of(
+    store: Store, proposal_ids: list[int] | Select[int]
+) -> dict[int, list[ProposalFile]]:
+    """The files of these proposals (ids, or a query of them), in the order attached."""
     found: dict[int, list[ProposalFile]] = {}
-    if not proposal_ids:
+    if isinstance(proposal_ids, list) and not proposal_ids:
         return found
     rows = await store.session.scalars(
         select(ProposalFile)

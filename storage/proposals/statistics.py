@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 
 from storage.models import Proposal, ProposalEvent
 from storage.proposals.state import ACCEPTED, NOT_COUNTED, Action, Status
@@ -68,11 +68,22 @@ class Stats:
         return self.rate(self.satisfied, self.rated)
 
 
-async def in_session(store: Store, session_id: int | None) -> list[Proposal]:
+def counted(session_id: int | None) -> list[ColumnElement[bool]]:
     """The proposals that count (not drafts, not withdrawn), of one session or of all."""
-    query = select(Proposal).where(Proposal.status.not_in(sorted(NOT_COUNTED)))
+    conditions: list[ColumnElement[bool]] = [Proposal.status.not_in(sorted(NOT_COUNTED))]
     if session_id is not None:
-        query = query.where(Proposal.session_id == session_id)
+        conditions.append(Proposal.session_id == session_id)
+    return conditions
+
+
+def counted_ids(session_id: int | None) -> Select[int]:
+    """Their ids as a subquery: related rows are read with it, not with every id bound as
+    a parameter (PostgreSQL takes at most 65,535)."""
+    return select(Proposal.id).where(*counted(session_id))
+
+
+async def in_session(store: Store, session_id: int | None) -> list[Proposal]:
+    query = select(Proposal).where(*counted(session_id))
     return list(await store.session.scalars(query.order_by(Proposal.id)))
 
 
@@ -97,7 +108,7 @@ async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -
         await store.session.scalars(
             select(ProposalEvent)
             .where(
-                ProposalEvent.proposal_id.in_([p.id for p in proposals]),
+                ProposalEvent.proposal_id.in_(counted_ids(session_id)),
                 ProposalEvent.action == Action.REPLY,
             )
             .order_by(ProposalEvent.at)
