@@ -71,17 +71,17 @@ def listing(ctx: Ctx, title: str, proposals: list[Proposal] | queries.Page) -> R
         return Reply(title=title, text=ctx.t("proposals.none"))
     footer = ctx.t("proposals.list_footer")
     choices = []
-    if page is not None and page.pages > 1:
+    if page is not None and (page.pages > 1 or page.more):
         first = (page.number - 1) * page.size + 1
         shown = ctx.t(
-            "proposals.page_shown",
+            "proposals.page_shown" if page.exact else "proposals.page_shown_more",
             first=first,
             last=first + len(rows) - 1,
             total=page.total,
             page=page.number,
             pages=page.pages,
         )
-        if page.number < page.pages:
+        if page.more:
             command = page_command(ctx.message.text, page.number + 1)
             shown += " " + ctx.t("proposals.page_next", command=command)
             choices.append(Choice(ctx.t("proposals.button.next_page"), command))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import delete, select, text, update
 
 from bot.app import App
@@ -185,3 +186,18 @@ async def test_statistics_and_the_export_bind_no_parameter_per_proposal(any_app:
         event.remove(engine, "before_cursor_execute", bound)
     assert figures.total >= 300 and len(rows) >= 300
     assert most < 50, f"a statement bound {most} parameters"
+
+
+async def test_a_very_long_list_counts_a_few_pages_ahead_and_says_more_than(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.harness import ConsoleChat
+
+    monkeypatch.setattr(queries, "COUNT_AHEAD", 5)
+    chat = ConsoleChat(app)
+    await _many(app, 60, "关于计数测试的提案")
+    first = await chat.say("T1001", "/proposal search 计数测试")
+    assert "第 1–50 条，共 55 多条（第 1 页）" in first, first.text
+    assert "下一页：/proposal search 计数测试 --page 2" in first
+    second = await chat.say("T1001", "/proposal search 计数测试 --page 2")
+    assert "第 51–60 条，共 60 条（第 2/2 页）" in second and "下一页" not in second

@@ -193,6 +193,7 @@ def _scope_condition(scope: Scope, viewer: Viewer, today: date) -> ColumnElement
 
 
 PAGE_SIZE = 50  # proposals a list shows at once
+COUNT_AHEAD = 500  # rows counted past a page's end; beyond, a list says "more than"
 INDEXED_LENGTH = 3  # a word this long is found through the index (trigrams), on both
 
 
@@ -226,16 +227,21 @@ def _like(word: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of a list, and how many there are in all."""
+    """One page of a list, and how many there are in all (`exact`), or at least."""
 
     rows: list[Proposal]
     total: int
     number: int  # from 1
     size: int
+    exact: bool = True
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.size))
+
+    @property
+    def more(self) -> bool:
+        return self.number < self.pages or (not self.exact and len(self.rows) == self.size)
 
 
 def _listed(
@@ -296,10 +302,10 @@ async def page_for(
         )
     )
     if page == 1 and len(rows) < size:
-        total = len(rows)  # all of them fit: no count needed
-    else:
-        counted = await store.session.scalar(
-            select(func.count()).select_from(Proposal).where(*conditions)
-        )
-        total = int(counted or 0)
-    return Page(rows, total, page, size)
+        return Page(rows, len(rows), page, size)  # all of them fit: no count needed
+    # Counting every visible row of a big archive costs more than the page: count to a few
+    # pages past this one, and say "more than" beyond.
+    cap = page * size + COUNT_AHEAD
+    ahead = select(Proposal.id).where(*conditions).limit(cap + 1).subquery()
+    total = int(await store.session.scalar(select(func.count()).select_from(ahead)) or 0)
+    return Page(rows, min(total, cap), page, size, exact=total <= cap)
