@@ -253,7 +253,9 @@ def register(
         """Load the demo roster (idempotent); its staff numbers are in the README."""
         prepare(state)
 
-        report = in_store(state, load_demo, Actor(None, "cli", "demo"))
+        report = in_store(
+            state, lambda store: load_demo(store, tz=state.settings.tz), Actor(None, "cli", "demo")
+        )
         click.echo(
             state.t(
                 "cli.demo.done",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -26,6 +27,8 @@ from storage.models import (
 from storage.proposals.state import ACCEPTED
 from storage.roster import COLUMNS, ImportReport, import_rows
 from storage.store import Store
+
+DEMO_ZONE = ZoneInfo("Asia/Shanghai")  # the union's zone when the caller names none
 
 CS, LIT = "计算机与网络工程学院", "文学院"
 LOGISTICS, ACADEMIC, HR = "后勤管理处", "教务处", "人事处"
@@ -308,7 +311,7 @@ DEMO_ROSTER: list[tuple[str, ...]] = [
 ]
 
 
-async def load_demo(store: Store, *, congress: bool = True) -> ImportReport:
+async def load_demo(store: Store, *, congress: bool = True, tz: tzinfo = DEMO_ZONE) -> ImportReport:
     """The demo roster and its benefits; with `congress`, also proposals and a meeting in
     every state (tests that count from proposal #1 load the roster without them)."""
     rows = [
@@ -316,9 +319,9 @@ async def load_demo(store: Store, *, congress: bool = True) -> ImportReport:
         for line, values in enumerate(DEMO_ROSTER, start=2)
     ]
     report = await import_rows(store, rows)
-    await _demo_benefits(store)
+    await _demo_benefits(store, tz)
     if congress:
-        await _demo_congress(store)
+        await _demo_congress(store, tz)
     return report
 
 
@@ -375,7 +378,7 @@ DEMO_PROPOSALS = [
 ]
 
 
-async def _demo_congress(store: Store) -> None:
+async def _demo_congress(store: Store, tz: tzinfo) -> None:
     """A congress session with proposals in every stage of 督办 and a congress meeting in
     three days with confirmations short of the quorum and a leave request waiting, once,
     so that the demo officers' first digest and /proposal stats have something in them."""
@@ -383,7 +386,7 @@ async def _demo_congress(store: Store) -> None:
         return
     ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
     now = utcnow()
-    today = now.date()
+    today = now.astimezone(tz).date()  # the union's today, as its reminders count days
     recent = now - timedelta(minutes=30)  # inside the window of a first digest or preview
     session = CongressSession(
         name="第八届教代会第三次会议",
@@ -523,7 +526,7 @@ async def _demo_congress(store: Store) -> None:
     )
 
 
-async def _demo_benefits(store: Store) -> None:
+async def _demo_benefits(store: Store, tz: tzinfo) -> None:
     """A few applications in different states, two hardship records and this year's exam
     schedule (two batches; one exam done, one missed), once, so that a newcomer's first
     /applications, /hardship list and /exam have something in them."""
@@ -531,7 +534,7 @@ async def _demo_benefits(store: Store) -> None:
         return
     ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
     now = utcnow()
-    today = now.date()
+    today = now.astimezone(tz).date()  # the union's today, as its reminders count days
 
     def step(action: str, actor: str, **detail: Any) -> dict[str, Any]:
         return {"at": now.isoformat(), "actor": ids.get(actor), "action": action, **detail}
