@@ -72,6 +72,8 @@ class App:
     deliverer: Deliverer | None = None
 
     async def close(self) -> None:
+        if isinstance(self.runtime.store, StorePlatformServices):
+            await self.runtime.store.ledger.close()
         await self.database.dispose()
 
 
@@ -80,10 +82,10 @@ class StorePlatformServices:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.ledger = events.EventLedger(database)
 
     async def first_time(self, platform: str, *event_ids: str) -> bool:
-        async with self.database.session() as session:
-            return await events.first_time(Store(session), platform, *event_ids)
+        return await self.ledger.first_time(platform, *event_ids)
 
     async def token_for(self, command: str) -> str:
         async with self.database.session() as session:
@@ -170,7 +172,7 @@ async def load_demo_if_empty(app: App) -> bool:
         count = await session.scalar(select(func.count()).select_from(Staff))
         if count:
             return False
-        await load_demo(Store(session, Actor(None, "cli", "demo")))
+        await load_demo(Store(session, Actor(None, "cli", "demo")), tz=app.settings.tz)
         return True
 
 
@@ -304,7 +306,11 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
         preparers={a.platform: a.prepare for a in app.adapters},
         batchers={a.platform: (a.send_many, a.batch_size) for a in app.adapters},
     )
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    # A job that starts late because the loop was busy still runs (once, however late):
+    # APScheduler's default grace of one second would skip the clock's tick under a burst.
+    scheduler = AsyncIOScheduler(
+        timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True}
+    )
     running: set[asyncio.Task[Any]] = set()
 
     def tracked(job: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[None]]:
@@ -322,15 +328,8 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
 
         return run_job
 
-    if senders:
-        scheduler.add_job(
-            tracked(app.deliverer.drain),
-            "interval",
-            seconds=app.settings.delivery_interval_seconds,
-            id="deliver",
-            max_instances=1,
-            coalesce=True,
-        )
+    stopping = asyncio.Event()
+    sending: asyncio.Task[None] | None = None
     if await claim_scheduler(app.database, holder):
         scheduler.add_job(
             tracked(tick),
@@ -399,6 +398,10 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     try:
         for adapter in app.adapters:
             await adapter.start()
+        if senders:
+            sending = asyncio.create_task(
+                app.deliverer.keep_sending(app.settings.delivery_interval_seconds, stopping)
+            )
         if console is not None:
             await console.start()
         else:
@@ -417,6 +420,9 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
             with contextlib.suppress(Exception):
                 await adapter.stop()
         scheduler.shutdown(wait=False)
+        stopping.set()
+        if sending is not None:
+            running.add(sending)
         if running:
             await asyncio.wait(running, timeout=30)
         await app.deliverer.stop()

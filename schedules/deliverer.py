@@ -23,6 +23,7 @@ suppress duplicates (WeCom's duplicate check).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -376,6 +377,19 @@ class Deliverer:
                 await senders.forget(Store(session, SYSTEM), self.holder)
         except DATABASE_GONE as exc:
             self._away(exc)
+
+    async def keep_sending(self, interval: float, stopping: asyncio.Event) -> None:
+        """Drain, rest `interval` seconds, drain again, until `stopping` is set: a task of
+        its own rather than a scheduler job, because a job that starts late (the loop busy
+        with a burst of button presses) is counted as missed and skipped; a round here may
+        start late but is never skipped, and the round in progress finishes on shutdown."""
+        while not stopping.is_set():
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("a delivery round failed; the next one starts in %s s", interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
 
     async def drain(self, *, workers: int = 2, limit: int | None = None) -> int:
         """Send everything due, with batches overlapping: while one worker records a batch's

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 TICK_LOCK = 0x756E696F6E  # "union": the advisory lock key of the scheduling tick
 SCHEDULER_LEASE = "scheduler"
 LEASE_TTL = timedelta(minutes=2)
-EVENT_MEMORY = timedelta(days=7)
 
 
 async def claim_scheduler(database: Database, holder: str) -> bool:
@@ -71,9 +70,9 @@ async def tick(
         if digests is not None:
             # Alerts before digests; what an alert says is also in the person's next digest.
             done |= await digests_service.tick(store, digests, moment, tz)
-        # Platforms retry within minutes and replays must be signed within 5 minutes: a week of
-        # handled event ids is plenty, and the table does not grow for ever.
-        await events.forget_events_before(store, EVENT_MEMORY)
+    # Handled event ids past the platforms' retry windows and expired button keys, in
+    # short batches of their own after the tick's transaction.
+    done |= {f"forgot_{name}": count for name, count in (await events.forget_old(database)).items()}
     if any(done.values()):
         log.info("tick: %s", done)
     return done

@@ -7,9 +7,11 @@ engine serves the bot; the sync URL serves Alembic and the CLI's bulk work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from collections import deque
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
@@ -99,6 +102,68 @@ class FairGate:
         self._free += 1
 
 
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+# Whether the unit of work running in this context holds the writer: set by
+# `Database.session`/`lazy_session`, taken by the first write statement in it.
+_HOLDS_WRITER: ContextVar[list[bool] | None] = ContextVar("holds_writer", default=None)
+WRITER_TIMEOUT = 10.0  # seconds a write waits for the one before it, as the busy timeout
+
+
+class SQLiteWriter:
+    """One writing transaction at a time in this process, the others queued in order.
+
+    SQLite allows one writer; a second connection that tries to write waits in SQLite's
+    busy handler, which sleeps in growing steps (up to 100 ms at a time) and polls, so with
+    16 people writing at once a few waited seconds and some failed with "database is
+    locked" after the 10 s timeout. Here a unit of work takes this lock just before its
+    first write statement (the driver begins the transaction there) and gives it back once
+    its commit or rollback has returned, so writers never meet inside SQLite. Reads take
+    nothing: outside a write the driver runs them without a transaction (WAL lets them
+    read beside the writer). Another process (the CLI) is still met by the busy timeout.
+    """
+
+    def __init__(self, timeout: float = WRITER_TIMEOUT) -> None:
+        self.timeout = timeout
+        self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a lock belongs to one loop; a CLI may run several
+            self._lock, self._loop = asyncio.Lock(), loop
+        return self._lock
+
+    async def acquire(self) -> None:
+        try:
+            await asyncio.wait_for(self._current().acquire(), self.timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"waited {self.timeout:.0f} s for the database's writer (SQLite)"
+            ) from None
+
+    def release(self) -> None:
+        self._current().release()
+
+    def before_execute(self, _conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        held = _HOLDS_WRITER.get()
+        if held is None or held[0] or not _WRITE.match(statement):
+            return
+        await_only(self.acquire())  # SQLAlchemy runs this in its greenlet: it may await
+        held[0] = True
+
+    @contextlib.asynccontextmanager
+    async def unit(self) -> AsyncIterator[None]:
+        """The scope of one unit of work: what it takes is given back when it ends."""
+        held = [False]
+        token = _HOLDS_WRITER.set(held)
+        try:
+            yield
+        finally:
+            _HOLDS_WRITER.reset(token)
+            if held[0]:
+                self.release()
+
+
 POOL_SIZE = 10  # connections each pool keeps open
 POOL_OVERFLOW = 0  # more, opened for a burst and closed after it
 POOL_TIMEOUT = 30.0  # seconds a message waits for a connection before it fails
@@ -137,8 +202,13 @@ class Database:
             # Recycling instead of pre-ping: a ping is a round trip on every checkout.
             pool["pool_recycle"] = 1800
         self.engine: AsyncEngine = create_async_engine(async_url(url), echo=echo, **pool)
+        self.writer: SQLiteWriter | None = None
         if self.sqlite:
             install_sqlite_pragmas(self.engine.sync_engine)
+            self.writer = SQLiteWriter()
+            event.listen(
+                self.engine.sync_engine, "before_cursor_execute", self.writer.before_execute
+            )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # One message's work at a time per connection the pool keeps, in arrival order.
         self.turn = FairGate(pool_size + overflow)
@@ -151,20 +221,23 @@ class Database:
                 async_url(url), isolation_level="AUTOCOMMIT", echo=echo, **pool
             )
 
-    @asynccontextmanager
+    @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A transaction: committed at the end of the block, rolled back on an exception."""
-        async with self.sessions() as session, session.begin():
+        async with self._unit(), self.sessions() as session, session.begin():
             yield session
 
-    @asynccontextmanager
+    def _unit(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.writer.unit() if self.writer is not None else contextlib.nullcontext()
+
+    @contextlib.asynccontextmanager
     async def lazy_session(self) -> AsyncIterator[AsyncSession]:
         """Like `session`, but the transaction begins only if the block uses the database.
 
         A message that only needs the identity lookup (done by `reader`) then costs no
         BEGIN and no COMMIT: on this machine a round trip is about half a millisecond.
         """
-        async with self.sessions() as session:
+        async with self._unit(), self.sessions() as session:
             try:
                 yield session
             except BaseException:

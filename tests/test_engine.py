@@ -276,24 +276,51 @@ async def test_two_schedulers_on_postgres_schedule_everything_once(any_app: App)
     assert count == len(mids) * 8 * 2  # 8 delegates, the 7-day and the 1-day reminder, once each
 
 
-async def test_tick_forgets_old_event_ids(app: App) -> None:
+async def test_tick_forgets_event_ids_past_the_retry_window_and_expired_button_keys(
+    app: App,
+) -> None:
+    from storage import events
+    from storage.models import ChoiceToken, ProcessedEvent
+
+    now = utcnow()
+    async with app.database.session() as session:
+        session.add_all(
+            [
+                ProcessedEvent(
+                    platform="slack", event_id="Ev-old", received_at=now - timedelta(hours=25)
+                ),
+                ProcessedEvent(
+                    platform="slack", event_id="Ev-new", received_at=now - timedelta(hours=23)
+                ),
+                ChoiceToken(token="old", command="/x", created_at=now - timedelta(days=31)),
+                ChoiceToken(token="new", command="/y", created_at=now - timedelta(days=29)),
+            ]
+        )
+    done = await tick(app.database, SHANGHAI)
+    assert done["forgot_event_ids"] == 1 and done["forgot_button_keys"] == 1
+    async with app.database.session() as session:
+        assert set(await session.scalars(select(ProcessedEvent.event_id))) == {"Ev-new"}
+        assert set(await session.scalars(select(ChoiceToken.token))) == {"new"}
+    # A ledger started afresh (a restart) knows the kept one and not the forgotten one.
+    ledger = events.EventLedger(app.database)
+    assert not await ledger.first_time("slack", "Ev-new")
+    assert await ledger.first_time("slack", "Ev-old")
+    await ledger.close()
+
+
+async def test_trimming_goes_in_bounded_batches(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     from storage import events
     from storage.models import ProcessedEvent
 
+    monkeypatch.setattr(events, "TRIM_BATCH", 10)
+    monkeypatch.setattr(events, "TRIM_BATCHES", 3)
+    old = utcnow() - timedelta(days=2)
     async with app.database.session() as session:
-        store = Store(session, SYSTEM)
-        assert await events.first_time(store, "slack", "Ev-old")
-        assert await events.first_time(store, "slack", "Ev-new")
-        old = await session.scalar(
-            select(ProcessedEvent).where(ProcessedEvent.event_id == "Ev-old")
+        session.add_all(
+            ProcessedEvent(platform="telegram", event_id=str(n), received_at=old) for n in range(45)
         )
-        assert old is not None
-        old.received_at = utcnow() - timedelta(days=8)
-    await tick(app.database, SHANGHAI)
-    async with app.database.session() as session:
-        store = Store(session, SYSTEM)
-        assert await events.first_time(store, "slack", "Ev-old"), "forgotten after a week"
-        assert not await events.first_time(store, "slack", "Ev-new")
+    assert (await events.forget_old(app.database))["event_ids"] == 30, "three batches of ten"
+    assert (await events.forget_old(app.database))["event_ids"] == 15, "the next tick goes on"
 
 
 # ---------------------------------------------------------------- several instances

@@ -118,9 +118,16 @@ class SlackAdapter(Adapter):
     # ---------------------------------------------------------------- life cycle
 
     async def start(self) -> None:
+        # One session for every Web API call: slack_sdk's default opens a new TCP (and TLS)
+        # connection per call, which under a burst cost more than the call itself.
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+            )
         try:
             auth = await self.client.auth_test()
         except SlackApiError as exc:
+            await self.client.session.close()
             error = exc.response.get("error")
             if error in FATAL_AUTH:
                 raise SlackConfigError(
@@ -138,6 +145,8 @@ class SlackAdapter(Adapter):
         if self.socket is not None:
             await self.socket.close_async()
         await self.settled()
+        if self.client.session is not None:
+            await self.client.session.close()
 
     async def settled(self) -> None:
         """Wait until the work started after acks has finished (tests, and a clean stop)."""
