@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from bot.app import App
 from schedules.tick import tick
+from storage.clock import utcnow
 from storage.models import AuditEntry, Proposal
 from tests.cli import unionbot_async
 from tests.harness import ConsoleChat
 
-TODAY = date.today()
+# The union's today: due dates count in its zone, which is a day ahead of UTC's every evening.
+TODAY = utcnow().astimezone(ZoneInfo("Asia/Shanghai")).date()
 SESSION = "第五届第三次"
 
 
