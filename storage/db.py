@@ -24,6 +24,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
+from storage.grams import sqlite_bigrams
+
+INLINE_BUSY_MS = 50  # the longest an inline read may hold the event loop waiting
+
 
 def _driver_url(url: str, *, asynchronous: bool) -> str:
     parsed = make_url(url)
@@ -56,6 +60,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # The proposal search index's triggers call it (migration 0011): every connection that
+    # may write a proposal must have it.
+    dbapi_connection.create_function("unionbot_bigrams", 1, sqlite_bigrams, deterministic=True)
 
 
 def install_sqlite_pragmas(engine: Any) -> None:

@@ -21,12 +21,12 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def compared(name: str | None, type_: str, _parents: object) -> bool:
-    """What Alembic compares with the models: everything but the search index of
-    migration 0010, which the models cannot declare (SQLite's FTS5 table and its shadow
-    tables, PostgreSQL's trigram indexes with their operator class)."""
-    if type_ == "table" and (name or "").startswith("proposals_fts"):
+    """What Alembic compares with the models: everything but the search indexes of
+    migrations 0010 and 0011, which the models cannot declare (SQLite's FTS5 tables and
+    their shadow tables, PostgreSQL's trigram and bigram expression indexes)."""
+    if type_ == "table" and (name or "").startswith(("proposals_fts", "proposals_grams")):
         return False
-    return not (type_ == "index" and (name or "").endswith("_trgm"))
+    return not (type_ == "index" and (name or "").endswith(("_trgm", "_bigrams")))
 
 
 def alembic_config(url: str) -> Config:

@@ -60,7 +60,11 @@ async def _found(app: App, *words: str) -> set[int]:
 async def test_search_finds_the_same_on_both_databases(any_app: App) -> None:
     made = await _seed(any_app)
     assert await _found(any_app, "第二食堂") == {made["食堂"]}  # long: through the index
-    assert await _found(any_app, "食堂") == {made["食堂"]}  # two characters: row by row
+    assert await _found(any_app, "食堂") == {made["食堂"]}  # two characters: through the bigrams
+    assert await _found(any_app, "饭菜") == {made["食堂"]}  # in the reasons
+    assert await _found(any_app, "ab") == {made["停车"]}  # ASCII bigrams ignore case too
+    assert await _found(any_app, "案饭") == set(), "no bigram spans two columns"
+    assert await _found(any_app, "食") == {made["食堂"]}  # one character: row by row
     assert await _found(any_app, "停车库") == {made["停车"]}  # in the measures
     assert await _found(any_app, "abc") == {made["停车"]}  # case ignored
     assert await _found(any_app, "PARKING", "north") == {made["英文"]}
@@ -82,7 +86,10 @@ async def test_the_index_follows_edits_and_deletions(any_app: App) -> None:
     assert await _found(any_app, "第二食堂") == set()
     assert await _found(any_app, "教工餐厅") == {made["食堂"]}
     assert await _found(any_app, "饭菜价格") == {made["食堂"]}, "the other columns stay indexed"
+    assert await _found(any_app, "餐厅") == {made["食堂"]}, "the bigrams follow the edit"
+    assert await _found(any_app, "食堂") == set()
     assert await _found(any_app, "停车库") == set()
+    assert await _found(any_app, "车位") == set(), "and the deletion"
 
 
 async def test_a_long_word_is_looked_up_in_the_index_not_row_by_row(any_app: App) -> None:
@@ -108,6 +115,62 @@ async def test_a_long_word_is_looked_up_in_the_index_not_row_by_row(any_app: App
                 )
             )
             assert "ix_proposals_title_trgm" in plan, plan
+
+
+async def test_a_two_character_word_is_looked_up_in_the_bigram_index(any_app: App) -> None:
+    await _seed(any_app)
+    async with any_app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        viewer = queries.Viewer(staff_id=1, overseer=True)
+        condition = queries._listed(
+            viewer,
+            scope=queries.Scope.ALL,
+            today=date(2026, 12, 1),
+            status=None,
+            category=None,
+            words=["食堂"],
+            sqlite=any_app.database.sqlite,
+        )
+        query = select(Proposal.id).where(*condition)
+        compiled = query.compile(
+            dialect=session.bind.dialect, compile_kwargs={"literal_binds": True}
+        )
+        if not any_app.database.sqlite:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = " ".join(
+            str(row[-1])
+            for row in await session.execute(
+                text(f"EXPLAIN {'QUERY PLAN ' if any_app.database.sqlite else ''}{compiled}")
+            )
+        )
+        assert (
+            ("proposals_grams" in plan)
+            if any_app.database.sqlite
+            else ("ix_proposals_bigrams" in plan)
+        ), plan
+        assert len((await store.session.execute(query)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "关于改善第二食堂, ABC 方案 Parking 100%",
+        "",
+        "Ａ全角ｂ",
+        "ÉCOLE école İstanbul Kelvin \u212a",
+        "𠀀𠀁 中文\n换行",
+    ],
+)
+async def test_the_bigrams_are_the_same_in_python_sqlite_and_postgresql(
+    any_app: App, sample: str
+) -> None:
+    from storage.grams import bigrams
+
+    async with any_app.database.session() as session:
+        found = await session.scalar(text("SELECT unionbot_bigrams(:t)"), {"t": sample})
+    if any_app.database.sqlite:
+        found = found.split() if found else []
+    assert list(found) == bigrams(sample)
 
 
 async def _many(app: App, count: int, title: str) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from typing import Protocol
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 
 from storage.models import Proposal, ProposalEvent
 from storage.proposals.state import ACCEPTED, NOT_COUNTED, Action, Status
@@ -87,36 +88,53 @@ async def in_session(store: Store, session_id: int | None) -> list[Proposal]:
     return list(await store.session.scalars(query.order_by(Proposal.id)))
 
 
-def first_reply_dates(events: list[ProposalEvent]) -> dict[int, datetime]:
-    found: dict[int, datetime] = {}
-    for event in events:
-        if event.action == Action.REPLY and event.proposal_id not in found:
-            found[event.proposal_id] = event.at
-    return found
+async def first_replies(store: Store, session_id: int | None) -> dict[int, datetime]:
+    """When each counted proposal was first answered (its earliest reply)."""
+    rows = await store.session.execute(
+        select(ProposalEvent.proposal_id, func.min(ProposalEvent.at))
+        .where(
+            ProposalEvent.proposal_id.in_(counted_ids(session_id)),
+            ProposalEvent.action == Action.REPLY,
+        )
+        .group_by(ProposalEvent.proposal_id)
+    )
+    return {proposal_id: at for proposal_id, at in rows}
 
 
-def is_suggestion(proposal: Proposal) -> bool:
+class Kinded(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def is_suggestion(proposal: Kinded) -> bool:
     """Filed as an 意见建议 (not a proposal the committee converted into one)."""
     return proposal.kind == "suggestion" and proposal.status != Status.CONVERTED
+
+
+# What the figures read of a proposal: a few short columns, not whole rows with their texts
+# (at 100,000 proposals loading whole rows took 12 s of the statistics' 12.5).
+_COUNTED_COLUMNS = (
+    Proposal.id,
+    Proposal.kind,
+    Proposal.status,
+    Proposal.category,
+    Proposal.lead_department,
+    Proposal.due_date,
+    Proposal.satisfaction,
+)
 
 
 async def stats(store: Store, session_id: int | None, today: date, tz: tzinfo) -> Stats:
     """A session's figures; a reply is on time when it came on or before the due date,
     in the union's zone."""
-    proposals = await in_session(store, session_id)
-    events = list(
-        await store.session.scalars(
-            select(ProposalEvent)
-            .where(
-                ProposalEvent.proposal_id.in_(counted_ids(session_id)),
-                ProposalEvent.action == Action.REPLY,
-            )
-            .order_by(ProposalEvent.at)
-        )
+    everything = list(
+        await store.session.execute(select(*_COUNTED_COLUMNS).where(*counted(session_id)))
     )
-    first_reply = first_reply_dates(events)
-    suggestions = [p for p in proposals if is_suggestion(p)]
-    proposals = [p for p in proposals if not is_suggestion(p)]
+    first_reply = await first_replies(store, session_id)
+    suggestions = [p for p in everything if is_suggestion(p)]
+    proposals = [p for p in everything if not is_suggestion(p)]
     figures = Stats(
         suggestions=len(suggestions),
         total=len(proposals),
