@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -197,6 +198,8 @@ class Database:
     ) -> None:
         self.url = url
         self.sqlite = is_sqlite(url)
+        self.closed = False
+        self._inline: sqlite3.Connection | None = None
         # Sessions always end in an explicit commit or rollback, so the pool's own
         # rollback on check-in would be one more round trip per message for nothing.
         pool: dict[str, Any] = {
@@ -244,17 +247,50 @@ class Database:
         A message that only needs the identity lookup (done by `reader`) then costs no
         BEGIN and no COMMIT: on this machine a round trip is about half a millisecond.
         """
-        async with self._unit(), self.sessions() as session:
+        async with self._unit():
+            session = self.sessions()
             try:
                 yield session
             except BaseException:
                 if session.in_transaction():
                     await session.rollback()
+                await session.close()
                 raise
             if session.in_transaction():
                 await session.commit()
+                await session.close()
+            elif session.sync_session.identity_map:
+                await session.close()
+            # else: never used (or used and given back); closing would cost a greenlet hop
+
+    def inline_reader(self) -> sqlite3.Connection | None:
+        """On SQLite, a plain connection that reads on the event loop's own thread.
+
+        aiosqlite runs every statement on a thread of its own and hands the result back
+        through the loop: for the indexed lookup every message starts with (tens of
+        microseconds of work) that hop cost more than the query, and let other messages
+        interleave while it was under way. Read in WAL mode, a committed snapshot never
+        waits for the writer; `query_only` makes it unable to write, and a short busy
+        timeout bounds the rare wait (a checkpoint resetting the log), after which the
+        caller takes the ordinary way. None on PostgreSQL and for an in-memory database.
+        """
+        if not self.sqlite or self.closed:
+            return None
+        if self._inline is None:
+            path = make_url(self.url).database
+            if not path or path == ":memory:" or path.startswith("file:"):
+                return None
+            connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            connection.execute(f"PRAGMA busy_timeout={INLINE_BUSY_MS}")
+            connection.execute("PRAGMA query_only=ON")
+            self._inline = connection
+        return self._inline
 
     async def dispose(self) -> None:
+        self.closed = True
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()

@@ -7,6 +7,9 @@ driver's own connection, outside any transaction, and converts the few column ty
 ORM would have converted. On the benchmark machine that took `/whoami` from about 600 to
 1,400 messages a second on SQLite (issue 2, `benchmarks/dispatch.py`): SQLAlchemy's
 per-execution cache key, result adaptation and greenlet hops cost more than the query.
+On SQLite it then reads on the event loop's own thread (`Database.inline_reader`): the hop
+to aiosqlite's thread cost more than the lookup, and that took `/whoami` from about 4,000
+to 11,000 a second on one core (issue 16).
 
 The price is that this module must give exactly the ORM's answer;
 `tests/test_identity_fast_path.py` compares the two on SQLite and PostgreSQL for every
@@ -16,6 +19,7 @@ kind of person, so a driver upgrade or a schema change that breaks the equality 
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -63,9 +67,18 @@ class _RawRow:
 
 async def identify(database: Database, platform: str, platform_user_id: str) -> StaffView | None:
     """`lookup` outside any transaction, precompiled: the one round trip every message pays."""
+    params: Any = {"platform": platform, "platform_user_id": platform_user_id}
+    inline = database.inline_reader()
+    if inline is not None:
+        sql, order = _compiled(database.engine.dialect)
+        try:
+            found = inline.execute(sql, tuple(params[name] for name in order or ())).fetchall()
+        except sqlite3.OperationalError:  # busy past its short timeout: the ordinary way
+            pass
+        else:
+            return view_from_rows([_RawRow(_IDENTIFY_KEYS, r) for r in found], with_form=True)
     async with database.reader.connect() as connection:
         sql, order = _compiled(connection.dialect)
-        params: Any = {"platform": platform, "platform_user_id": platform_user_id}
         if order is not None:
             params = tuple(params[name] for name in order)
         # The driver's own connection: one trip to aiosqlite's thread (execute and fetch

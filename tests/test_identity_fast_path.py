@@ -37,3 +37,34 @@ async def test_fast_path_equals_the_orm_for_everyone(any_app: App) -> None:
     async with backend.session(with_form) as services:
         identified = await backend.identify(services, with_form)
     assert identified.principal is not None and identified.form is not None
+
+
+async def test_on_sqlite_the_lookup_reads_on_the_loop_and_falls_back_when_busy(app: App) -> None:
+    """The inline read is what answers on SQLite; a busy file sends it the ordinary way."""
+    import sqlite3
+
+    inline = app.database.inline_reader()
+    assert inline is not None
+    statements: list[str] = []
+    inline.set_trace_callback(statements.append)
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        view = await identity.staff_by_no(store, "T1001")
+        assert view is not None
+        await identity.ensure_identity(store, "slack", "UINLINE", view.id)
+    fast = await identity_fast_path.identify(app.database, "slack", "UINLINE")
+    assert fast is not None and fast.staff_no == "T1001"
+    assert len(statements) == 1 and "FROM identities" in statements[0], statements
+    with __import__("pytest").raises(sqlite3.OperationalError):
+        inline.execute("DELETE FROM identities")  # it cannot write
+
+    class Busy:
+        def execute(self, *_args: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+    app.database._inline = Busy()  # type: ignore[assignment]
+    try:
+        again = await identity_fast_path.identify(app.database, "slack", "UINLINE")
+    finally:
+        app.database._inline = inline
+    assert again == fast

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,6 +48,9 @@ def render_plain(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+_WIDE = re.compile("[\u2e80-\U0010ffff]")
+
+
 def _display_width(text: str) -> int:
-    """CJK characters take two terminal columns."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+    """CJK characters (anything from U+2E80 on) take two terminal columns."""
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
