@@ -11,6 +11,8 @@ measured alternately, cell by cell, for several rounds.
 
     python -m benchmarks.e2e [--updates 2000] [--rounds 3] [--levels 1,16,64]
                              [--platforms telegram,slack] [--postgres URL | --no-postgres]
+    python -m benchmarks.e2e --idle            # RSS of an idle `unionbot run` with Telegram
+    python -m benchmarks.e2e --soak 40000      # one run, 8 at once: memory, descriptors, latency
 
 For each round, platform, database and number of people at once it prints replies/s,
 p50/p99, how many replies took over a second, how many were lost (no reply in 10 s), the
@@ -412,16 +414,25 @@ def base_env() -> dict[str, str]:
     }
 
 
-async def start_unionbot(url: str, api: str, directory: Path) -> Target:
+async def start_unionbot(
+    url: str, api: str, directory: Path, platforms: tuple[str, ...] = ("telegram", "slack")
+) -> Target:
     port = free_port()
-    env = base_env() | {
-        "TELEGRAM_BOT_TOKEN": TG_TOKEN,
-        "TELEGRAM_API_URL": api,
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.edu.cn/telegram/webhook",
-        "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN,
-        "SLACK_SIGNING_SECRET": SLACK_SECRET,
-        "SLACK_API_URL": f"{api}/api/",
+    env = base_env()
+    if "telegram" in platforms:
+        env |= {
+            "TELEGRAM_BOT_TOKEN": TG_TOKEN,
+            "TELEGRAM_API_URL": api,
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.edu.cn/telegram/webhook",
+            "TELEGRAM_WEBHOOK_SECRET": TG_SECRET,
+        }
+    if "slack" in platforms:
+        env |= {
+            "SLACK_BOT_TOKEN": SLACK_TOKEN,
+            "SLACK_SIGNING_SECRET": SLACK_SECRET,
+            "SLACK_API_URL": f"{api}/api/",
+        }
+    env |= {
         "UNIONBOT_HTTP_PORT": str(port),
         "UNIONBOT_QUIET_HOURS": "00:00-00:00",
         "UNIONBOT_DELIVERY_INTERVAL_SECONDS": "1",
@@ -555,6 +566,83 @@ async def main(options: argparse.Namespace) -> None:
         await fake.stop()
 
 
+# ---------------------------------------------------------------- memory and the long run
+
+
+def process_figures(pid: int) -> tuple[float, int]:
+    """RSS in MB and open file descriptors of a process, from /proc."""
+    rss = 0.0
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1]) / 1024
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def idle(options: argparse.Namespace) -> None:
+    """`unionbot run` with only Telegram configured (webhook), after it has settled.
+    Target (issue 16): under 120 MB."""
+    fake = FakeAPI()
+    await fake.start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = sqlite_db(Path(tmp))
+            await seed(url, 10)
+            bot = await start_unionbot(url, fake.url, Path(tmp), platforms=("telegram",))
+            try:
+                assert bot.process is not None
+                for wait in (0, 5, 10):
+                    await asyncio.sleep(wait)
+                    rss, fds = process_figures(bot.process.pid)
+                    print(f"idle unionbot run (Telegram, SQLite): {rss:.1f} MB RSS, {fds} fds")
+            finally:
+                await stop(bot)
+    finally:
+        await fake.stop()
+
+
+async def soak(options: argparse.Namespace) -> None:
+    """N Telegram updates from `--people` accounts, 8 at once, into one `unionbot run`;
+    every 5,000 it prints replies/s, p50/p99, RSS and open descriptors, so that growth
+    shows as a trend rather than a single figure."""
+    fake = FakeAPI()
+    await fake.start()
+    chunk = 5000
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            url = sqlite_db(Path(tmp))
+            if options.postgres:
+                url, drop = postgres_db(options.postgres)
+            await seed(url, options.people)
+            bot = await start_unionbot(url, fake.url, Path(tmp))
+            assert bot.process is not None
+            writers = Writers(fake, options.people)
+            target = Target("unionbot", "telegram", bot.port)
+            rss, fds = process_figures(bot.process.pid)
+            print(
+                f"{'updates':>8}{'reply/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'lost':>6}"
+                f"{'RSS MB':>9}{'fds':>6}"
+            )
+            print(f"{0:>8}{'':>9}{'':>9}{'':>9}{'':>6}{rss:>9.1f}{fds:>6}", flush=True)
+            try:
+                done = 0
+                while done < options.soak:
+                    size = min(chunk, options.soak - done)
+                    cell = await writers.cell(target, 8, size)
+                    done += size
+                    rss, fds = process_figures(bot.process.pid)
+                    print(
+                        f"{done:>8}{cell['per_second']:>9.0f}{cell['p50']:>9.1f}"
+                        f"{cell['p99']:>9.1f}{int(cell['lost']):>6}{rss:>9.1f}{fds:>6}",
+                        flush=True,
+                    )
+            finally:
+                await stop(bot)
+                if options.postgres:
+                    drop()
+    finally:
+        await fake.stop()
+
+
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -566,6 +654,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--platforms", default="telegram,slack")
     parser.add_argument("--postgres", default=os.environ.get("UNIONBOT_TEST_POSTGRES_URL"))
     parser.add_argument("--no-postgres", dest="postgres", action="store_const", const=None)
+    parser.add_argument(
+        "--idle", action="store_true", help="only the RSS of an idle run with Telegram (issue 16)"
+    )
+    parser.add_argument(
+        "--soak", type=int, metavar="N", help="only a soak of N Telegram updates, 8 at once"
+    )
     parser.add_argument("--floor", choices=["telegram", "slack"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--api", help=argparse.SUPPRESS)
@@ -582,5 +676,9 @@ if __name__ == "__main__":
         asyncio.run(floor_telegram(opts.db, opts.api, opts.port))
     elif opts.floor == "slack":
         asyncio.run(floor_slack(opts.db, opts.api, opts.port))
+    elif opts.idle:
+        asyncio.run(idle(opts))
+    elif opts.soak:
+        asyncio.run(soak(opts))
     else:
         asyncio.run(main(opts))

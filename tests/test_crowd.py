@@ -17,6 +17,7 @@ from tests.crowd import add_people
 from tests.drivers.telegram import telegram_driver
 
 PEOPLE = 32
+MESSAGES = 15  # each of the 64, so the crowd outlasts a few delivery rounds
 
 
 def _no_busy_wait(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -58,3 +59,52 @@ async def test_32_people_writing_at_once_on_sqlite_are_each_answered_once(
     logged = caplog.text
     assert "database is locked" not in logged
     assert "Traceback" not in logged
+
+
+async def test_a_notice_due_during_a_64_people_burst_is_sent_within_its_round(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The clock keeps time under load: the deliverer is a task of its own, so a notice
+    queued as 64 people write at once goes out in the next round, not after the crowd."""
+    from bot.app import make_deliverer
+    from tests.harness import queue_notice
+
+    caplog.set_level(logging.INFO)
+    people = await add_people(app, 64, "telegram", lambda no: str(800_000 + int(no[1:])))
+    async with telegram_driver(app) as chat:
+        deliverer = make_deliverer(app, {"telegram": chat.adapter.send}, quiet_hours=False)
+        stopping = asyncio.Event()
+        interval = 0.5
+        clock = asyncio.create_task(deliverer.keep_sending(interval, stopping))
+        try:
+            await asyncio.sleep(0.1)  # the first round has run: nothing is due yet
+            burst_over = False
+            arrived_during_burst = False
+
+            async def person(staff_no: str) -> None:
+                uid = 800_000 + int(staff_no[1:])
+                for n in range(MESSAGES):
+                    assert await chat.post(chat.update(uid, staff_no, "/whoami")) == 200
+                    if n == 0 and staff_no == people[0]:
+                        await queue_notice(app.settings.database_url, "telegram", "4242")
+                        queued.set_result(time.perf_counter())
+
+            queued: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+            crowd = asyncio.gather(*(person(no) for no in people))
+            started = await queued
+            while not chat.fake.sent(4242):
+                assert time.perf_counter() - started < interval + 3, "the notice waited"
+                await asyncio.sleep(0.02)
+            arrived_during_burst = not crowd.done()
+            took = time.perf_counter() - started
+            await crowd
+            burst_over = True
+        finally:
+            stopping.set()
+            await clock
+    assert burst_over and arrived_during_burst, "sent while the crowd was still writing"
+    assert took < interval + 3, took
+    replies = Counter(int(call.params["chat_id"]) for call in chat.fake.sent())
+    assert all(replies[800_000 + int(no[1:])] == MESSAGES for no in people)
+    assert "skipped" not in caplog.text and "missed by" not in caplog.text
+    assert "Traceback" not in caplog.text

@@ -4,6 +4,9 @@ The font comes with the package (`mplfonts` ships Noto Sans CJK SC under the SIL
 Font License; its other fonts are not used), registered with matplotlib by path, so a
 fresh machine draws 计算机学院 instead of boxes. The Figure API and the Agg canvas:
 no pyplot state shared between threads or charts.
+
+matplotlib (with numpy and Pillow) is imported when the first chart is drawn, not when the
+bot starts: it is about 40 MB of an idle `unionbot run` that draws no chart (issue 16).
 """
 
 from __future__ import annotations
@@ -14,11 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
 COLOURS = ("#2b6cb0", "#38a169", "#d69e2e", "#e53e3e", "#805ad5", "#319795", "#718096", "#dd6b20")
@@ -42,16 +44,22 @@ def font_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("the mplfonts package (a dependency) is not installed")
     path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / FONT_FILE
+    from matplotlib import font_manager
+
     font_manager.fontManager.addfont(str(path))
     return path
 
 
 def font_family() -> str:
+    from matplotlib import font_manager
+
     return font_manager.FontProperties(fname=str(font_path())).get_name()
 
 
 def figure(title: str, panels: Sequence[Bars]) -> Figure:
     """The chart, not yet drawn: tests read its texts."""
+    from matplotlib.figure import Figure
+
     family = font_family()
     fig = Figure(figsize=(9, 4.2 * max(1, len(panels))), dpi=100, layout="constrained")
     fig.suptitle(title, fontfamily=family, fontsize=14)
@@ -62,7 +70,9 @@ def figure(title: str, panels: Sequence[Bars]) -> Figure:
 
 
 def _draw(ax: object, panel: Bars, family: str) -> None:
+    from matplotlib import font_manager
     from matplotlib.axes import Axes
+    from matplotlib.ticker import MaxNLocator
 
     assert isinstance(ax, Axes)
     ax.set_title(panel.title, fontfamily=family, fontsize=12)
@@ -115,6 +125,8 @@ def _label(value: float | None, percent: bool) -> str:
 
 
 def png(fig: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
     FigureCanvasAgg(fig)  # attached to the figure: drawn by Agg, never by a GUI backend
     fig.savefig(buffer, format="png")
