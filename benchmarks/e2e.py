@@ -309,18 +309,20 @@ class Writers:
         fake.peers = set()
         latencies: list[float] = []
         lost = 0
-        accounts = itertools.cycle(range(self.people))
         left = updates
         connector = TCPConnector(limit=0)
         url = f"http://127.0.0.1:{target.port}"
         url += "/telegram/webhook" if target.platform == "telegram" else "/slack/events"
         async with ClientSession(connector=connector) as client:
 
-            async def person() -> None:
+            async def person(index: int) -> None:
+                # Each person writes from accounts of their own (index, index + level, ...):
+                # two people on one account would each wait for the other's reply.
                 nonlocal left, lost
+                accounts = itertools.cycle(range(index, max(self.people, level), level))
                 while left > 0:
                     left -= 1
-                    n = next(accounts)
+                    n = next(accounts) % self.people
                     update_id = next(self.update_ids)
                     if target.platform == "telegram":
                         who, body = f"tg:{TG_BASE + n}", telegram_update(update_id, TG_BASE + n)
@@ -345,7 +347,7 @@ class Writers:
                         fake.waiting.pop(who, None)
 
             started = time.perf_counter()
-            await asyncio.gather(*(person() for _ in range(level)))
+            await asyncio.gather(*(person(i) for i in range(level)))
             elapsed = time.perf_counter() - started
         latencies.sort()
         count = len(latencies)
@@ -538,6 +540,9 @@ async def backend(
         f"{logged.count('Traceback')} tracebacks",
         flush=True,
     )
+    trouble = [line for line in logged.splitlines() if " WARNING " in line or " ERROR " in line]
+    for line in trouble[:5]:
+        print(f"      {name} log: {line[:300]}", flush=True)
     return rows
 
 

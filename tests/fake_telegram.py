@@ -29,6 +29,14 @@ class Call:
     params: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as multipart: its name and its bytes, read while the request lasted."""
+
+    filename: str
+    content: bytes
+
+
 @dataclass
 class FakeTelegram:
     calls: list[Call] = field(default_factory=list)
@@ -60,7 +68,11 @@ class FakeTelegram:
             params.update(await request.json())
         elif request.can_read_body:
             for key, value in (await request.post()).items():
-                params[key] = value if not isinstance(value, str) else _maybe_json(value)
+                params[key] = (
+                    Upload(value.filename, value.file.read())
+                    if not isinstance(value, str)
+                    else _maybe_json(value)
+                )
         self.calls.append(Call(method, params))
         handler = getattr(self, "m_" + method, None)
         if handler is None:

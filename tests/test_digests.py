@@ -408,6 +408,8 @@ async def test_the_weekly_digest_carries_the_chart_on_every_platform(
         assert fake is not None and any(c.startswith(b"\x89PNG") for c in fake.uploads.values())
     elif kind == "TelegramChat":
         assert fake is not None and fake.called("sendPhoto")
+        photo = next(c for c in fake.calls if c.method == "sendPhoto").params["photo"]
+        assert photo.content.startswith(b"\x89PNG"), "the picture itself, as multipart"
     elif kind == "WeComChat":
         assert fake is not None and fake.uploads and fake.uploads[-1][0] == "image"
         assert fake.uploads[-1][2].startswith(b"\x89PNG")

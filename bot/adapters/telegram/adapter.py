@@ -55,6 +55,7 @@ from bot.adapters.telegram.render import (
     keyboard,
     parts,
 )
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.config import Settings
 from bot.delivery import Recipient, SendResult
 from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
@@ -123,6 +124,7 @@ class TelegramAdapter(Adapter):
             .token(self.token.value)
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
+            .request(AiohttpRequest())
         )
         if self.webhook_url:
             builder = builder.updater(None)
