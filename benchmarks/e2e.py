@@ -543,6 +543,10 @@ async def backend(
     trouble = [line for line in logged.splitlines() if " WARNING " in line or " ERROR " in line]
     for line in trouble[:5]:
         print(f"      {name} log: {line[:300]}", flush=True)
+    if "Traceback" in logged and bot.log is not None:
+        kept = Path(tempfile.gettempdir()) / f"e2e-{name}-{bot.port}.log"
+        kept.write_text(logged)
+        print(f"      {name}: the log with its tracebacks is kept at {kept}", flush=True)
     return rows
 
 

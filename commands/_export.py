@@ -188,3 +188,47 @@ def register(
         if hasattr(os, "chmod"):
             os.chmod(target, 0o600)
         click.echo(state.t("cli.export.done", count=len(found), file=target))
+
+    @export_group.command("activities")
+    @click.option("--year", type=int, required=True, help="The year the activities took place.")
+    @click.option(
+        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: activities-YEAR.FORMAT).",
+    )
+    @pass_state
+    def export_activities(state: Any, year: int, fmt: str, out: Path | None) -> None:
+        """Participation per activity and sub-union (signed up, confirmed, signed in, with a
+        result): the raw numbers of the yearly assessment of sub-unions (article 18)."""
+        from commands._cli import in_store
+        from storage import activities
+
+        prepare(state)
+
+        async def rows(store: Store) -> list[dict[str, Any]]:
+            found = await activities.participation(store, year, state.settings.tz)
+            await audit.record(store, "activity.export", "activities", year, rows=len(found))
+            return found
+
+        found = in_store(state, rows, Actor(None, "cli", "export"))
+        columns = ACTIVITY_COLUMNS
+        target = out or Path(f"activities-{year}.{fmt}")
+        data = _xlsx([("participation", columns, found)]) if fmt == "xlsx" else _csv(columns, found)
+        target.write_bytes(data)
+        click.echo(state.t("cli.export.activities", count=len(found), file=target))
+
+
+ACTIVITY_COLUMNS = (
+    "activity",
+    "title",
+    "kind",
+    "date",
+    "sub_union",
+    "signed_up",
+    "confirmed",
+    "signed_in",
+    "with_result",
+)

@@ -17,6 +17,10 @@
     │   ├── MeetingError                  a meeting rule
     │   ├── BenefitError                  a benefits rule (not eligible, too late, not
     │   │                                 your review level, ...)
+    │   ├── SurveyError                   a survey rule (not asked, closed, a bad answer)
+    │   │   └── DefinitionErrors          a survey file's mistakes, each with its line
+    │   ├── ActivityError                 an activity rule (closed, not for you, quota
+    │   │                                 full; a full activity is a waiting list, no error)
     │   └── LinkRefused                   a wrong, used, expired or throttled invite code
     ├── bot.args.Invalid (ValueError)     a value that does not parse: a form step asks
     │                                     again, an argument becomes an ArgumentError

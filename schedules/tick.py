@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import text
 
-from storage import events, leases
+from storage import activities, events, leases
 from storage.benefits import reminders as benefit_reminders
 from storage.benefits.reminders import BenefitsClock
 from storage.clock import utcnow
@@ -25,6 +25,7 @@ from storage.meetings import service as meetings
 from storage.proposals import reminders as proposal_reminders
 from storage.proposals import service as proposals
 from storage.store import SYSTEM, Store
+from storage.surveys import service as surveys
 
 log = logging.getLogger(__name__)
 TICK_LOCK = 0x756E696F6E  # "union": the advisory lock key of the scheduling tick
@@ -64,6 +65,9 @@ async def tick(
                 await proposals.expire_ratings(store, moment.astimezone(tz).date())
             ),
             "deadline_reminders": await proposal_reminders.due(store, moment, tz),
+            "surveys_opened_or_closed": await surveys.close_due(store, moment),
+            "survey_reminders": await surveys.due_reminders(store, moment),
+            "activity_reminders": await activities.due_reminders(store, moment),
         }
         if benefits is not None:
             done["benefit_reminders"] = await benefit_reminders.due(store, benefits, moment, tz)

@@ -13,6 +13,7 @@ from storage.clock import utcnow
 from storage.meetings import service as meetings
 from storage.meetings.service import DEFAULT_REMINDERS
 from storage.models import (
+    Activity,
     Attendance,
     BenefitApplication,
     CongressSession,
@@ -23,10 +24,11 @@ from storage.models import (
     ProposalEvent,
     ProposalPerson,
     Staff,
+    Survey,
 )
 from storage.proposals.state import ACCEPTED
 from storage.roster import COLUMNS, ImportReport, import_rows
-from storage.store import Store
+from storage.store import Actor, Store
 
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")  # the union's zone when the caller names none
 
@@ -322,7 +324,124 @@ async def load_demo(store: Store, *, congress: bool = True, tz: tzinfo = DEMO_ZO
     await _demo_benefits(store, tz)
     if congress:
         await _demo_congress(store, tz)
+        await _demo_surveys(store, tz)
+        await _demo_activities(store, tz)
     return report
+
+
+async def _demo_activities(store: Store, tz: tzinfo) -> None:
+    """A badminton match that is full with one waiting, and a teaching competition with a
+    quota of one per sub-union and two proposals for 计算机学院分工会's officer, once."""
+    from storage import activities
+
+    if await store.session.scalar(select(func.count()).select_from(Activity)):
+        return
+    ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
+    now = utcnow()
+    day = (now + timedelta(days=10)).astimezone(tz).replace(hour=14, minute=0, second=0)
+    before, store.actor = store.actor, Actor(ids.get("O4001"), "cli", "demo")
+    badminton, _ = await activities.publish(
+        store,
+        activities.Draft(
+            title="教职工羽毛球混合团体赛",
+            kind="sports",
+            starts_at=day,
+            ends_at=day + timedelta(hours=3),
+            place="体育馆二楼",
+            signup_deadline=day - timedelta(days=2),
+            capacity=4,
+            details="自带球拍；比赛用球由工会提供。",
+        ),
+    )
+    for staff_no in ("D2101", "H5001", "C3001", "T1002", "D2102"):
+        await activities.join(store, badminton.id, ids[staff_no], None)
+    contest, _ = await activities.publish(
+        store,
+        activities.Draft(
+            title="青年教师教学基本功竞赛（校赛）",
+            kind="teaching",
+            starts_at=day + timedelta(days=3),
+            ends_at=day + timedelta(days=3, hours=4),
+            place="教学楼 A201",
+            signup_deadline=day + timedelta(days=1),
+            quota=1,
+        ),
+    )
+    for staff_no in ("D2001", "D2002"):
+        await activities.join(store, contest.id, ids[staff_no], None)
+    store.actor = before
+
+
+async def _demo_surveys(store: Store, tz: tzinfo) -> None:
+    """An open anonymous survey a few have answered, and a closed named one with results,
+    once: `/surveys` and `/survey results` have something in them from the first run."""
+    from storage.surveys import definition
+    from storage.surveys import service as surveys
+
+    if await store.session.scalar(select(func.count()).select_from(Survey)):
+        return
+    ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
+    now = utcnow()
+    canteen = definition.Definition(
+        title="2026年教职工食堂满意度调查",
+        intro="请根据最近一个月的就餐体验填写，匿名，约需 1 分钟。",
+        audience="everyone",
+        audience_scope="",
+        anonymous=True,
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=7),
+        questions=(
+            definition.Question("single", "总体满意度", ("满意", "基本满意", "不满意")),
+            definition.Question(
+                "multiple", "最需要改进的（最多两项）", ("价格", "口味", "卫生", "排队"), 2
+            ),
+            definition.Question("scale", "给食堂打个分"),
+            definition.Question("text", "其他建议", max_length=500, required=False),
+        ),
+    )
+    hobbies = definition.Definition(
+        title="教职工文体活动兴趣调查",
+        intro="工会据此安排明年的文体活动。",
+        audience="everyone",
+        audience_scope="",
+        anonymous=False,
+        opens_at=now - timedelta(days=20),
+        closes_at=now + timedelta(days=1),
+        questions=(
+            definition.Question(
+                "multiple", "想参加的活动", ("羽毛球", "太极拳", "合唱", "徒步", "书画"), 3
+            ),
+            definition.Question("single", "合适的时间", ("工作日下午", "工作日晚上", "周末")),
+        ),
+    )
+    officer = ids.get("O4001")
+    for made, answers in (
+        (canteen, {"D2101": ("1", "1", "4"), "D2102": ("2", "3", "3"), "H5001": ("1", "2", "5")}),
+        (
+            hobbies,
+            {
+                "T1001": ("1", "3"),
+                "T1002": ("3", "3"),
+                "D2001": ("1", "1"),
+                "D2002": ("4", "3"),
+                "D2101": ("2", "1"),
+                "H5002": ("1", "3"),
+                "O4101": ("5", "2"),
+                "C3001": ("3", "3"),
+            },
+        ),
+    ):
+        survey = await surveys.create(store, made, owner_scope="", created_by=officer)
+        await surveys.publish(store, survey)
+        questions = await surveys.questions(store, survey.id)
+        for staff_no, picks in answers.items():
+            reply = await surveys.start(store, survey, ids[staff_no], None)
+            for question, pick in zip(questions, picks, strict=False):
+                await surveys.answer(store, survey, reply, question, pick)
+            await surveys.submit(store, survey, reply, ids[staff_no])
+        if made is hobbies:
+            await surveys.close(store, survey)
+            survey.closes_at = survey.closed_at = now - timedelta(days=1)
 
 
 DEMO_PROPOSALS = [

@@ -73,3 +73,11 @@ class LinkRefused(DomainError):
         super().__init__(f"identity.link.{reason}", **params)
         self.reason = reason
         self.retry_after = retry_after
+
+
+class SurveyError(DomainError):
+    """A survey rule refused it (not asked, closed, a bad answer, a bad survey file, ...)."""
+
+
+class ActivityError(DomainError):
+    """An activity rule refused it (full is not a refusal: that is the waiting list)."""

@@ -45,9 +45,9 @@ def searchable(word: str) -> bool:
 # The same, in SQL. Its COST tells the planner that it is dear (about 0.7 ms for a proposal
 # of 1,500 characters): without it, a list ordered by number was read newest first with
 # the function run on each row, 850 ms for a common word at 10,000 proposals, instead of
-# taking the rows from its index. The characters in order, each with the next, kept when both are gram
-# characters; `translate` lowers ASCII only, as `_LOWER` does (`lower` would follow the
-# collation and fold more).
+# taking the rows from its index. The characters in order, each with the next, kept when
+# both are gram characters; `translate` lowers ASCII only, as `_LOWER` does (`lower` would
+# follow the collation and fold more).
 POSTGRES_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION unionbot_bigrams(t text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT COST 100000 AS $$

@@ -329,6 +329,7 @@ async def backfill_many(
             select(OutboxMessage.id, OutboxMessage.recipient_id, OutboxMessage.not_before).where(
                 OutboxMessage.recipient_id.in_(list(user_of)),
                 OutboxMessage.created_at > since,
+                OutboxMessage.withdrawn.is_(False),
                 OutboxMessage.id.not_in(delivered),
             )
         )
@@ -626,6 +627,9 @@ async def cancel_pending(
     outboxes = select(OutboxMessage.id).where(OutboxMessage.reason.like(escaped + "%", escape="\\"))
     if recipients is not None:
         outboxes = outboxes.where(OutboxMessage.recipient_id.in_(list(recipients)))
+    await store.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(outboxes)).values(withdrawn=True)
+    )
     result = await store.session.execute(
         update(Delivery)
         .where(Delivery.status == PENDING, Delivery.outbox_id.in_(outboxes))

@@ -12,9 +12,11 @@ from sqlalchemy import or_, select
 from storage import audit
 from storage.identity import staff_by_no
 from storage.models import (
+    Activity,
     Attendance,
     AuditEntry,
     BenefitApplication,
+    ClubMember,
     ConfidentialRequest,
     EvidenceFile,
     ExamAppointment,
@@ -23,6 +25,11 @@ from storage.models import (
     Meeting,
     Proposal,
     ProposalPerson,
+    Signup,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
 )
 from storage.store import Store
 
@@ -74,6 +81,33 @@ async def export(store: Store, staff_no: str) -> dict[str, Any] | None:
         "exams": await rows(ExamAppointment, ExamAppointment.staff_id == sid),
         "hardship": await rows(HardshipRecord, HardshipRecord.staff_id == sid),
         "requests": await rows(ConfidentialRequest, ConfidentialRequest.staff_id == sid),
+        "activities": [
+            {**_row(signup), "activity": title}
+            for signup, title in await session.execute(
+                select(Signup, Activity.title)
+                .join(Activity, Activity.id == Signup.activity_id)
+                .where(Signup.staff_id == sid)
+            )
+        ],
+        "clubs": await rows(ClubMember, ClubMember.staff_id == sid),
+        # Who was asked and whether they answered; the answers only of named surveys (an
+        # anonymous survey's answers are linked to nobody, so they cannot be found here).
+        "surveys_asked": await rows(SurveyInvitation, SurveyInvitation.staff_id == sid),
+        "survey_answers_named": [
+            {"survey": survey_id, "question": position, "choice": choice, "text": text}
+            for survey_id, position, choice, text in await session.execute(
+                select(
+                    SurveyResponse.survey_id,
+                    SurveyQuestion.position,
+                    SurveyAnswer.choice,
+                    SurveyAnswer.text,
+                )
+                .join(SurveyAnswer, SurveyAnswer.response_key == SurveyResponse.key)
+                .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+                .where(SurveyResponse.staff_id == sid)
+                .order_by(SurveyResponse.survey_id, SurveyQuestion.position)
+            )
+        ],
         "audit_log_about_me": await rows(
             AuditEntry,
             or_(

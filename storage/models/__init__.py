@@ -1,5 +1,6 @@
 """Every table, imported here so `Base.metadata` is complete for Alembic and the tests."""
 
+from storage.models.activities import Activity, Club, ClubMember, Signup
 from storage.models.audit import AuditEntry
 from storage.models.benefits import (
     BenefitApplication,
@@ -22,13 +23,23 @@ from storage.models.proposals import (
     ProposalPerson,
 )
 from storage.models.staff import EmploymentType, Staff, StaffRole
+from storage.models.surveys import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyQuestion,
+    SurveyResponse,
+)
 
 __all__ = [
+    "Activity",
     "Attendance",
     "AuditEntry",
     "BenefitApplication",
     "ChatGroup",
     "ChoiceToken",
+    "Club",
+    "ClubMember",
     "ConfidentialRequest",
     "CongressSession",
     "Delivery",
@@ -51,6 +62,12 @@ __all__ = [
     "ProposalFile",
     "ProposalPerson",
     "SenderInstance",
+    "Signup",
     "Staff",
     "StaffRole",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyQuestion",
+    "SurveyResponse",
 ]

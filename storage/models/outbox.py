@@ -35,6 +35,9 @@ class OutboxMessage(Base):
     # An alert (a quorum at risk, a proposal long overdue): said at once, and repeated in
     # the recipient's next digest, so the digest holds everything they were told.
     alert: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # No longer true (a meeting cancelled, a survey closed): a platform linked later is not
+    # sent it either (`outbox.backfill`).
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
     # Misfire policy: sent at most this long after `not_before`, else recorded as missed.

@@ -1,0 +1,181 @@
+"""`unionbot surveys check|create FILE` and `unionbot export survey ID`.
+
+The export is every submitted response, one row each, with the respondent's staff number
+and name for a named survey and none for an anonymous one (its rows come in the order
+the closing shuffle left them), and a sheet of counts per choice. Text that looks like a
+formula stays text (`commands._export`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import select
+
+from storage import audit
+from storage.errors import SurveyError
+from storage.models import Staff, SurveyAnswer, SurveyResponse
+from storage.store import Actor, Store
+from storage.surveys import definition
+from storage.surveys import service as surveys
+
+
+def _read(state: Any, file: Path) -> definition.Definition:
+    try:
+        source = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    try:
+        return definition.parse(source, state.settings.tz)
+    except definition.DefinitionErrors as exc:
+        click.echo(state.t("surveys.def.title_errors", count=len(exc.problems)), err=True)
+        for problem in exc.problems:
+            what = state.t(problem.key, **problem.params)
+            click.echo(
+                "  " + state.t("surveys.def.at_line", line=problem.line, what=what), err=True
+            )
+        raise SystemExit(1) from None
+
+
+async def export_rows(
+    store: Store, survey_id: int
+) -> tuple[tuple[str, ...], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The answers sheet's columns and rows, and the counts sheet's rows."""
+    survey = await surveys.get(store, survey_id)
+    questions = await surveys.questions(store, survey.id)
+    named = not survey.anonymous
+    people: dict[str, tuple[str, str]] = {}
+    responses = list(
+        await store.session.scalars(
+            select(SurveyResponse).where(
+                SurveyResponse.survey_id == survey.id, SurveyResponse.submitted.is_(True)
+            )
+        )
+    )
+    if named:
+        ids = {r.staff_id for r in responses if r.staff_id is not None}
+        found = await store.session.execute(
+            select(Staff.id, Staff.staff_no, Staff.name).where(Staff.id.in_(ids))
+        )
+        by_id = {staff_id: (no, name) for staff_id, no, name in found}
+        people = {r.key: by_id.get(r.staff_id or 0, ("", "")) for r in responses}
+    given: dict[tuple[str, int], list[SurveyAnswer]] = {}
+    for answer in await store.session.scalars(
+        select(SurveyAnswer)
+        .join(SurveyResponse, SurveyResponse.key == SurveyAnswer.response_key)
+        .where(SurveyResponse.survey_id == survey.id, SurveyResponse.submitted.is_(True))
+        .order_by(SurveyAnswer.choice)
+    ):
+        given.setdefault((answer.response_key, answer.question_id), []).append(answer)
+    columns = ["response", "group"] + (["staff_no", "name"] if named else [])
+    columns += [f"Q{q.position}" for q in questions]
+    rows = []
+    for n, response in enumerate(responses, start=1):
+        row: dict[str, Any] = {"response": n, "group": response.grp}
+        if named:
+            row["staff_no"], row["name"] = people.get(response.key, ("", ""))
+        for q in questions:
+            answers = given.get((response.key, q.id), [])
+            if q.kind == "text":
+                row[f"Q{q.position}"] = answers[0].text or "" if answers else ""
+            elif q.kind == "scale":
+                row[f"Q{q.position}"] = answers[0].choice if answers else ""
+            else:
+                row[f"Q{q.position}"] = "; ".join(
+                    q.options[a.choice - 1] for a in answers if a.choice <= len(q.options)
+                )
+        rows.append(row)
+    results = await surveys.results(store, survey)
+    counts: list[dict[str, Any]] = []
+    for r in results.questions:
+        labels = r.question.options or [str(n) for n in range(1, definition.SCALE + 1)]
+        for label, count in zip(labels, r.counts, strict=False):
+            counts.append({"question": f"Q{r.question.position}", "choice": label, "count": count})
+    await audit.record(store, "survey.export", "survey", survey.id, rows=len(rows))
+    return tuple(columns), rows, counts
+
+
+def register(
+    main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
+) -> None:
+    from commands._cli import _actor_for, in_store
+
+    @main.group("surveys")
+    def surveys_group() -> None:
+        """Surveys (调查问卷) from files."""
+
+    @surveys_group.command("check")
+    @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @pass_state
+    def check(state: Any, file: Path) -> None:
+        """Check a survey file; every problem is listed with its line."""
+        parsed = _read(state, file)
+        click.echo(state.t("cli.surveys.good", title=parsed.title, count=len(parsed.questions)))
+
+    @surveys_group.command("create")
+    @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+    @click.option("--by", metavar="STAFF_NO", help="Who makes it (the results go to them).")
+    @click.option("--publish", is_flag=True, help="Publish it at once.")
+    @pass_state
+    def create(state: Any, file: Path, by: str | None, publish: bool) -> None:
+        """Make a school-level survey from FILE (a draft, unless --publish)."""
+        parsed = _read(state, file)
+        prepare(state)
+
+        async def work(store: Store) -> tuple[int, str, int]:
+            store.actor = await _actor_for(store, by)
+            survey = await surveys.create(
+                store, parsed, owner_scope="", created_by=store.actor.staff_id
+            )
+            asked = await surveys.publish(store, survey) if publish else 0
+            return survey.id, survey.status, asked
+
+        try:
+            survey_id, status, asked = in_store(state, work)
+        except SurveyError as exc:
+            raise click.ClickException(state.t(exc.key, **exc.params)) from None
+        click.echo(
+            state.t(
+                "cli.surveys.created",
+                id=survey_id,
+                status=state.t(f"surveys.status.{status}"),
+                count=asked,
+            )
+        )
+
+    export_group = main.commands.get("export")
+    assert isinstance(export_group, click.Group), "commands._export registers it first"
+
+    @export_group.command("survey")
+    @click.argument("survey_id", type=int)
+    @click.option(
+        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: survey-ID.FORMAT).",
+    )
+    @pass_state
+    def export_survey(state: Any, survey_id: int, fmt: str, out: Path | None) -> None:
+        """Every submitted response (no identity for an anonymous survey) and the counts."""
+        from commands._export import Sheet, _csv, _xlsx
+
+        prepare(state)
+        try:
+            columns, rows, counts = in_store(
+                state, lambda store: export_rows(store, survey_id), Actor(None, "cli", "export")
+            )
+        except SurveyError as exc:
+            raise click.ClickException(state.t(exc.key, **exc.params)) from None
+        target = out or Path(f"survey-{survey_id}.{fmt}")
+        sheets: list[Sheet] = [
+            ("answers", columns, rows),
+            ("counts", ("question", "choice", "count"), counts),
+        ]
+        target.write_bytes(_xlsx(sheets) if fmt == "xlsx" else _csv(columns, rows))
+        target.chmod(0o600)
+        click.echo(state.t("cli.surveys.exported", count=len(rows), file=target))
