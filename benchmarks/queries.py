@@ -2,7 +2,7 @@
 and PostgreSQL, so that a regression shows.
 
 For each size it prints the median and p90 time of a search that matches nothing, one that
-matches a few, one of two characters (no trigram: matched row by row), a delegate's and an
+matches a few, one of two characters (through the bigram index), a delegate's and an
 overseer's `/proposal list` (the first page of 50), one proposal's `show`, the session's
 statistics and the export's read of every proposal. Target (issue 16): search and list p50
 under 5 ms.

@@ -304,6 +304,15 @@ async def results(ctx: Ctx) -> Reply:
     )
 
 
+@area.command("activity announce", aliases=["活动 公布成绩"], args=[ACTIVITY_ID])
+async def announce(ctx: Ctx) -> Reply:
+    """The organiser sends every recorded result to everyone who took part."""
+    a = await activities.get(ctx.services, ctx.args["id"])
+    require_organiser(ctx, a)
+    told = await activities.announce_results(ctx.services, a)
+    return Reply(text=ctx.t("activities.announced", title=a.title, count=told))
+
+
 @area.command("me", aliases=["我的记录", "我"], private=True)
 async def me(ctx: Ctx) -> Reply:
     """What I took part in this year."""

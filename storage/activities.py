@@ -10,6 +10,7 @@ sub-union's officer confirms it.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -374,6 +375,36 @@ async def record_result(store: Store, activity: Activity, staff_no: str, result:
     )
     await audit.record(store, "activity.result", "activity", activity.id, staff_no=staff_no)
     return found
+
+
+async def announce_results(store: Store, activity: Activity) -> int:
+    """Every result so far, to everyone who took part; once per set of results (a later
+    correction is announced again). Refuses when nothing is recorded."""
+    rows = list(
+        await store.session.execute(
+            select(Staff.name, Signup.sub_union, Signup.result)
+            .join(Staff, Staff.id == Signup.staff_id)
+            .where(Signup.activity_id == activity.id, Signup.result.is_not(None))
+            .order_by(Signup.result, Staff.name)
+        )
+    )
+    if not rows:
+        raise ActivityError("activities.error.no_results_yet", id=activity.id)
+    lines = "\n".join(f"{name} · {sub_union} · {result}" for name, sub_union, result in rows)
+    version = hashlib.sha256(lines.encode()).hexdigest()[:12]
+    going = select(Signup.staff_id).where(
+        Signup.activity_id == activity.id, Signup.status == CONFIRMED
+    )
+    told = await outbox.enqueue_select(
+        store,
+        going,
+        reason=f"activity:{activity.id}:results:{version}",
+        message_key="activities.notify.results",
+        why_key="activities.why.participant",
+        params={**params(activity), "results": lines},
+    )
+    await audit.record(store, "activity.announce", "activity", activity.id, count=len(rows))
+    return told
 
 
 # ---------------------------------------------------------------- reading

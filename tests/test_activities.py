@@ -206,3 +206,20 @@ async def test_500_pressing_join_at_once_gives_exactly_100_places(any_app: App) 
     latest_confirmed = max(at for _, status, at in rows if status == "confirmed")
     assert all(at >= latest_confirmed for _, status, at in rows if status == "waiting")
     assert activities.CONFIRMED == "confirmed"
+
+
+async def test_results_are_announced_to_everyone_who_took_part(app: App) -> None:
+    chat = ConsoleChat(app)
+    await chat.say("O4001", new_command("教职工乒乓球赛"))
+    for who in ("T1001", "T1002"):
+        await chat.say(who, "/activity join 1")
+    early = await chat.say("O4001", "/activity announce 1")
+    assert early.error and "还没有记录成绩" in early
+    await chat.say("O4001", "/activity results 1 T1001 冠军")
+    await chat.inbox("T1002")
+    announced = await chat.say("O4001", "/activity announce 1")
+    assert "2 位参加者" in announced, announced.text
+    got = [r.plain() for r in await chat.inbox("T1002")]
+    assert any("张伟" in text and "冠军" in text and "参加了" in text for text in got), got
+    again = await chat.say("O4001", "/activity announce 1")
+    assert "0 位参加者" in again, "the same results are not sent twice"
