@@ -488,7 +488,8 @@ async def notice_during_burst(url: str, fake: FakeAPI) -> asyncio.Future[float]:
 
     arrived = asyncio.get_running_loop().create_future()
     fake.waiting["tg:4242"] = arrived
-    await queue_notice(url, "telegram", "4242")
+    # A reason of its own each time: the outbox queues one message per reason and person.
+    await queue_notice(url, "telegram", "4242", reason=f"bench:{secrets.token_hex(4)}")
     return arrived
 
 

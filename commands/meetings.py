@@ -19,6 +19,7 @@ from storage.meetings import checkin
 from storage.meetings import service as meetings
 from storage.models import Attendance, Meeting
 from storage.outbox import Button
+from storage.votes import service as votes
 
 area = Area("meetings")
 # A delivery state by its code or its name in either language ("待发送", "pending").
@@ -525,7 +526,12 @@ async def check_in(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["id"])
     row = await meetings.check_in(ctx.services, meeting, ctx.user.id, ctx.args["code"])
     key = "meetings.checked_in_late" if row.late else "meetings.checked_in"
-    return Reply(text=ctx.t(key, title=meeting.title))
+    # A delegate who signs in while votes are open gets their ballots.
+    open_ballots = await votes.offer_open(ctx.services, meeting, ctx.user.id)
+    reply = Reply(text=ctx.t(key, title=meeting.title))
+    if open_ballots:
+        reply.choices = [Choice(ctx.t("votes.button.my_ballots"), "/votes")]
+    return reply
 
 
 @area.command(

@@ -8,7 +8,7 @@ moment as the answers. Lined up, the two orders could say who answered what. At 
 the invitations under new ids, and the rows they replace are deleted. (PostgreSQL keeps
 deleted rows until VACUUM reclaims them; the README's threat model says so.)
 
-Secret votes (issue 21) are meant to come through here too: one mechanism for both.
+Secret votes (issue 21) come through here too (`reshuffle_vote`): one mechanism for both.
 """
 
 from __future__ import annotations
@@ -18,7 +18,14 @@ import secrets
 
 from sqlalchemy import delete, insert, select
 
-from storage.models import SurveyAnswer, SurveyInvitation, SurveyResponse
+from storage.models import (
+    Ballot,
+    BallotMark,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+    VoteVoter,
+)
 from storage.store import Store
 
 _shuffle = random.SystemRandom().shuffle
@@ -98,4 +105,39 @@ async def reshuffle_survey(store: Store, survey_id: int) -> None:
     # The objects loaded before stand for rows that are gone: forget them (and only them).
     for stale in list(session.sync_session.identity_map.values()):
         if isinstance(stale, SurveyResponse | SurveyInvitation | SurveyAnswer):
+            session.expunge(stale)
+
+
+async def reshuffle_vote(store: Store, vote_id: int) -> None:
+    """Rewrite a secret vote's ballots (under new keys, with their marks) and its voters in
+    random order."""
+    session = store.session
+    await session.flush()
+    marks: dict[str, list[tuple[int, str]]] = {}
+    for key, item, value in await session.execute(
+        select(BallotMark.ballot_key, BallotMark.item, BallotMark.value)
+        .join(Ballot, Ballot.key == BallotMark.ballot_key)
+        .where(Ballot.vote_id == vote_id)
+    ):
+        marks.setdefault(key, []).append((item, value))
+    keys = list(await session.scalars(select(Ballot.key).where(Ballot.vote_id == vote_id)))
+    voters = list(
+        await session.scalars(select(VoteVoter.staff_id).where(VoteVoter.vote_id == vote_id))
+    )
+    await session.execute(delete(Ballot).where(Ballot.vote_id == vote_id))
+    await session.execute(delete(VoteVoter).where(VoteVoter.vote_id == vote_id))
+    _shuffle(keys)
+    _shuffle(voters)
+    fresh = [(secrets.token_hex(16).upper(), marks.get(key, [])) for key in keys]
+    if fresh:
+        await session.execute(insert(Ballot), [{"key": k, "vote_id": vote_id} for k, _ in fresh])
+        rows = [{"ballot_key": k, "item": i, "value": v} for k, given in fresh for i, v in given]
+        if rows:
+            await session.execute(insert(BallotMark), rows)
+    if voters:
+        await session.execute(
+            insert(VoteVoter), [{"vote_id": vote_id, "staff_id": s} for s in voters]
+        )
+    for stale in list(session.sync_session.identity_map.values()):
+        if isinstance(stale, Ballot | BallotMark | VoteVoter):
             session.expunge(stale)

@@ -81,3 +81,7 @@ class SurveyError(DomainError):
 
 class ActivityError(DomainError):
     """An activity rule refused it (full is not a refusal: that is the waiting list)."""
+
+
+class VoteError(DomainError):
+    """A voting rule refused it (no quorum, not signed in, already voted, not a scrutineer)."""

@@ -100,7 +100,9 @@ class ConsoleChat:
         return delivered
 
 
-async def queue_notice(url: str, platform: str, user_id: str, staff_no: str = "T1001") -> None:
+async def queue_notice(
+    url: str, platform: str, user_id: str, staff_no: str = "T1001", reason: str = "test:run"
+) -> None:
     """Link `staff_no` as `user_id` on `platform` and queue an urgent notice for them, in the
     database of a `unionbot run` a test started."""
     database = Database(url)
@@ -111,7 +113,7 @@ async def queue_notice(url: str, platform: str, user_id: str, staff_no: str = "T
         await identity.ensure_identity(store, platform, user_id, view.id)
         await outbox.enqueue(
             store,
-            reason="test:run",
+            reason=reason,
             recipient_id=view.id,
             message_key="identity.link.next",
             why_key="identity.whoami_footer",

@@ -30,11 +30,14 @@ from storage.models.surveys import (
     SurveyQuestion,
     SurveyResponse,
 )
+from storage.models.votes import Ballot, BallotMark, Vote, VoteCandidate, VoteVoter
 
 __all__ = [
     "Activity",
     "Attendance",
     "AuditEntry",
+    "Ballot",
+    "BallotMark",
     "BenefitApplication",
     "ChatGroup",
     "ChoiceToken",
@@ -70,4 +73,7 @@ __all__ = [
     "SurveyInvitation",
     "SurveyQuestion",
     "SurveyResponse",
+    "Vote",
+    "VoteCandidate",
+    "VoteVoter",
 ]

@@ -1,0 +1,464 @@
+"""Votes at a meeting: preparing, opening with the quorum, casting, closing, tallying, the
+scrutineers' confirmation and the announcement.
+
+Secret means the choice passes through no table that names the person: the ballot's
+buttons carry it (the confirmation step is a reply, not a stored state), casting writes
+"has voted" and an anonymous ballot in one transaction, the audit log records who opened,
+closed and confirmed, never who chose what, and closing rewrites the ballots and the
+voters in random order (`storage.anonymity`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+
+from storage import anonymity, audit, groups, outbox
+from storage.clock import utcnow
+from storage.errors import VoteError
+from storage.meetings import quorum
+from storage.meetings import service as meetings
+from storage.models import (
+    Attendance,
+    Ballot,
+    BallotMark,
+    Meeting,
+    Staff,
+    Vote,
+    VoteCandidate,
+    VoteVoter,
+)
+from storage.store import Store
+from storage.upsert import insert_ignore
+from storage.votes import rules
+
+KINDS = ("resolution", "election")
+RESOLUTION_CHOICES = ("yes", "no", "abstain")  # 赞成 / 反对 / 弃权
+
+
+async def get(store: Store, vote_id: int) -> Vote:
+    found = await store.session.get(Vote, vote_id)
+    if found is None:
+        raise VoteError("votes.error.not_found", id=vote_id)
+    return found
+
+
+async def candidates(store: Store, vote_id: int) -> list[VoteCandidate]:
+    return list(
+        await store.session.scalars(
+            select(VoteCandidate)
+            .where(VoteCandidate.vote_id == vote_id)
+            .order_by(VoteCandidate.position)
+        )
+    )
+
+
+async def create(
+    store: Store,
+    meeting: Meeting,
+    *,
+    kind: str,
+    title: str,
+    text: str = "",
+    secret: bool = True,
+    seats: int = 1,
+    candidate_nos: list[str] | None = None,
+    base: str = rules.Base.EXPECTED,
+    share: str = "1/2",
+    scrutineer_nos: list[str] | None = None,
+    runoff_of: int | None = None,
+) -> Vote:
+    """A vote prepared for a meeting. An election is always secret, needs more candidates
+    than nobody and at least as many as its seats; two scrutineers are named for a secret
+    vote."""
+    if kind not in KINDS:
+        raise VoteError("votes.error.kind", allowed=", ".join(KINDS))
+    if meeting.status != "scheduled":
+        raise VoteError("votes.error.meeting_cancelled", id=meeting.id)
+    if base not in {b.value for b in rules.Base}:
+        raise VoteError("votes.error.base")
+    if share not in ("1/2", "2/3"):
+        raise VoteError("votes.error.share")
+    staff_of = await _staff(store, [*(candidate_nos or []), *(scrutineer_nos or [])])
+    vote = Vote(
+        meeting_id=meeting.id,
+        kind=kind,
+        title=title,
+        text=text,
+        secret=secret or kind == "election",
+        choices=list(RESOLUTION_CHOICES) if kind == "resolution" else ["yes"],
+        seats=seats,
+        base=base,
+        share=share,
+        status="draft",
+        scrutineers=[staff_of[no][0] for no in scrutineer_nos or []],
+        confirmed_by=[],
+        runoff_of=runoff_of,
+        created_by=store.actor.staff_id,
+        created_at=utcnow(),
+    )
+    if vote.secret and len(set(vote.scrutineers)) < 2:
+        raise VoteError("votes.error.scrutineers")
+    if kind == "election" and (not candidate_nos or len(candidate_nos) < seats or seats < 1):
+        raise VoteError("votes.error.candidates", seats=seats)
+    store.session.add(vote)
+    await store.session.flush()
+    for position, no in enumerate(candidate_nos or [], start=1):
+        staff_id, name = staff_of[no]
+        store.session.add(
+            VoteCandidate(vote_id=vote.id, position=position, staff_id=staff_id, name=name)
+        )
+    await audit.record(store, "vote.create", "vote", vote.id, meeting=meeting.id, kind=kind)
+    return vote
+
+
+async def _staff(store: Store, numbers: list[str]) -> dict[str, tuple[int, str]]:
+    found = {
+        no: (staff_id, name)
+        for no, staff_id, name in await store.session.execute(
+            select(Staff.staff_no, Staff.id, Staff.name).where(Staff.staff_no.in_(numbers))
+        )
+    }
+    missing = [no for no in numbers if no not in found]
+    if missing:
+        raise VoteError("votes.error.unknown_staff", numbers=", ".join(missing))
+    return found
+
+
+def share_of(vote: Vote) -> Fraction:
+    return rules.TWO_THIRDS if vote.share == "2/3" else rules.HALF
+
+
+async def counts(store: Store, vote: Vote, meeting: Meeting) -> rules.Counts:
+    roll = await meetings.roll(store, meeting)
+    cast = int(
+        await store.session.scalar(select(func.count()).where(Ballot.vote_id == vote.id)) or 0
+    )
+    return rules.Counts(roll.total.expected, roll.total.checked_in, cast)
+
+
+def _eligible(meeting: Meeting) -> Select[int]:
+    """Who may vote: the meeting's delegates (or, at a college's congress, everyone who
+    counts toward its quorum) who are signed in."""
+    condition = (Attendance.meeting_id == meeting.id) & Attendance.checked_in_at.is_not(None)
+    if meeting.kind != "college":
+        condition = condition & Attendance.delegate.is_(True)
+    return select(Attendance.staff_id).where(condition)
+
+
+async def open_vote(store: Store, vote: Vote) -> int:
+    """Open it while more than two thirds of the delegates expected are signed in; the
+    ballot goes at once to everyone signed in. Returns how many were sent one."""
+    if vote.status != "draft":
+        raise VoteError("votes.error.not_draft", id=vote.id)
+    meeting = await meetings.get(store, vote.meeting_id)
+    figures = await counts(store, vote, meeting)
+    if not rules.may_open(figures.present, figures.expected):
+        raise VoteError(
+            "votes.error.no_quorum",
+            present=figures.present,
+            expected=figures.expected,
+            needed=quorum.needed(figures.expected),
+        )
+    vote.status = "open"
+    vote.opened_at = utcnow()
+    await audit.record(store, "vote.open", "vote", vote.id)
+    return await outbox.enqueue_select(
+        store,
+        _eligible(meeting),
+        reason=f"vote:{vote.id}:ballot",
+        message_key="votes.notify.ballot",
+        why_key="votes.why.signed_in",
+        params=outbox.with_buttons(
+            params(vote, meeting), [outbox.Button("votes.button.ballot", f"/vote ballot {vote.id}")]
+        ),
+        urgent=True,
+    )
+
+
+def params(vote: Vote, meeting: Meeting) -> dict[str, object]:
+    return {"id": vote.id, "title": vote.title, "meeting": meeting.title}
+
+
+async def offer_open(store: Store, meeting: Meeting, staff_id: int) -> int:
+    """Someone who signed in late gets the ballots still open."""
+    offered = 0
+    for vote in await store.session.scalars(
+        select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == "open")
+    ):
+        offered += await outbox.enqueue(
+            store,
+            reason=f"vote:{vote.id}:ballot",
+            recipient_id=staff_id,
+            message_key="votes.notify.ballot",
+            why_key="votes.why.signed_in",
+            params=outbox.with_buttons(
+                params(vote, meeting),
+                [outbox.Button("votes.button.ballot", f"/vote ballot {vote.id}")],
+            ),
+            urgent=True,
+        )
+    return offered
+
+
+async def may_vote(store: Store, vote: Vote, staff_id: int) -> None:
+    """Refuses a closed vote, someone not signed in (or not a delegate), and a second ballot."""
+    if vote.status != "open":
+        raise VoteError("votes.error.not_open", id=vote.id, status=vote.status)
+    meeting = await meetings.get(store, vote.meeting_id)
+    allowed = await store.session.scalar(_eligible(meeting).where(Attendance.staff_id == staff_id))
+    if allowed is None:
+        raise VoteError("votes.error.not_signed_in", id=vote.id, meeting=meeting.id)
+    voted = await store.session.scalar(
+        select(VoteVoter.id).where(VoteVoter.vote_id == vote.id, VoteVoter.staff_id == staff_id)
+    )
+    if voted is not None:
+        raise VoteError("votes.error.already_voted", id=vote.id)
+
+
+def marks_for(vote: Vote, choice: str, candidate_count: int) -> list[tuple[int, str]]:
+    """The marks a choice makes: "yes" on a resolution, "1,3" (positions) in an election.
+    Refuses what the ballot cannot say."""
+    if vote.kind == "resolution":
+        if choice not in RESOLUTION_CHOICES:
+            raise VoteError("votes.error.choice")
+        return [(0, choice)]
+    picked = sorted({int(p) for p in choice.split(",") if p.isdigit()}) if choice != "none" else []
+    if any(not 1 <= p <= candidate_count for p in picked) or (choice != "none" and not picked):
+        raise VoteError("votes.error.choice")
+    if len(picked) > vote.seats:
+        raise VoteError("votes.error.too_many", seats=vote.seats)
+    return [(p, "yes") for p in picked]
+
+
+async def cast(store: Store, vote: Vote, staff_id: int, choice: str) -> None:
+    """Cast a ballot, final like paper: "has voted" and the ballot in one unit of work, the
+    ballot with a random key and no person. Two presses at once count once: the second
+    finds the first's row and is told it voted already."""
+    await may_vote(store, vote, staff_id)
+    marks = marks_for(vote, choice, len(await candidates(store, vote.id)))
+    first = await insert_ignore(
+        store.session,
+        VoteVoter,
+        [{"vote_id": vote.id, "staff_id": staff_id}],
+        conflict=("vote_id", "staff_id"),
+    )
+    if not first:
+        raise VoteError("votes.error.already_voted", id=vote.id)
+    key = secrets.token_hex(16).upper()
+    store.session.add(Ballot(key=key, vote_id=vote.id))
+    await store.session.flush()
+    if marks:
+        store.session.add_all(BallotMark(ballot_key=key, item=i, value=v) for i, v in marks)
+    await store.session.flush()
+
+
+async def status(store: Store, vote: Vote) -> tuple[int, int]:
+    """How many have voted and how many may: never who."""
+    meeting = await meetings.get(store, vote.meeting_id)
+    voted = int(
+        await store.session.scalar(select(func.count()).where(VoteVoter.vote_id == vote.id)) or 0
+    )
+    eligible = int(
+        await store.session.scalar(select(func.count()).select_from(_eligible(meeting).subquery()))
+        or 0
+    )
+    return voted, eligible
+
+
+async def close(store: Store, vote: Vote) -> None:
+    """No more ballots; the counts of the meeting are kept with it; ballots and voters are
+    rewritten in random order. The result waits for the scrutineers."""
+    if vote.status != "open":
+        raise VoteError("votes.error.not_open", id=vote.id, status=vote.status)
+    meeting = await meetings.get(store, vote.meeting_id)
+    figures = await counts(store, vote, meeting)
+    vote.expected, vote.present = figures.expected, figures.present
+    vote.status = "closed"
+    vote.closed_at = utcnow()
+    await outbox.cancel_pending(store, f"vote:{vote.id}:ballot")
+    if vote.secret:
+        await anonymity.reshuffle_vote(store, vote.id)
+    await audit.record(store, "vote.close", "vote", vote.id)
+
+
+@dataclass(kw_only=True)
+class Tally:
+    vote: Vote
+    cast: int
+    counts: dict[int, dict[str, int]]  # item -> value -> ballots
+    verdict: rules.Verdict | None = None
+    election: rules.Election | None = None
+
+    def of(self, item: int, value: str) -> int:
+        return self.counts.get(item, {}).get(value, 0)
+
+
+async def tally(store: Store, vote: Vote) -> Tally:
+    """Counted by the database (GROUP BY), with the rule's verdict."""
+    cast = int(
+        await store.session.scalar(select(func.count()).where(Ballot.vote_id == vote.id)) or 0
+    )
+    found: dict[int, dict[str, int]] = {}
+    for item, value, n in await store.session.execute(
+        select(BallotMark.item, BallotMark.value, func.count())
+        .join(Ballot, Ballot.key == BallotMark.ballot_key)
+        .where(Ballot.vote_id == vote.id)
+        .group_by(BallotMark.item, BallotMark.value)
+    ):
+        found.setdefault(int(item), {})[str(value)] = int(n)
+    result = Tally(vote=vote, cast=cast, counts=found)
+    numbers = rules.Counts(vote.expected, vote.present, cast)
+    if vote.kind == "resolution":
+        result.verdict = rules.resolution(
+            found.get(0, {}).get("yes", 0), numbers, rules.Base(vote.base), share_of(vote)
+        )
+    else:
+        votes = {
+            c.position: found.get(c.position, {}).get("yes", 0)
+            for c in await candidates(store, vote.id)
+        }
+        result.election = rules.election(votes, vote.seats, cast)
+    return result
+
+
+async def confirm(store: Store, vote: Vote, staff_id: int) -> bool:
+    """A scrutineer confirms the tally; when all have, the result is announced (True)."""
+    if vote.status != "closed":
+        raise VoteError("votes.error.not_closed", id=vote.id, status=vote.status)
+    if staff_id not in vote.scrutineers:
+        raise VoteError("votes.error.not_scrutineer", id=vote.id)
+    if staff_id not in vote.confirmed_by:
+        vote.confirmed_by = [*vote.confirmed_by, staff_id]
+        await audit.record(store, "vote.confirm", "vote", vote.id)
+    if set(vote.scrutineers) <= set(vote.confirmed_by):
+        vote.status = "announced"
+        await _announce(store, vote)
+        return True
+    return False
+
+
+async def _announce(store: Store, vote: Vote) -> None:
+    """To everyone invited to the meeting, and in its registered groups: the result only."""
+    meeting = await meetings.get(store, vote.meeting_id)
+    invited = select(Attendance.staff_id).where(Attendance.meeting_id == meeting.id)
+    found = await tally(store, vote)
+    message: dict[str, object] = {
+        **params(vote, meeting),
+        "cast": found.cast,
+        "expected": vote.expected,
+        "present": vote.present,
+    }
+    if found.verdict is not None:
+        key = "votes.notify.result_passed" if found.verdict.passed else "votes.notify.result_failed"
+        message |= {
+            "yes": found.of(0, "yes"),
+            "no": found.of(0, "no"),
+            "abstain": found.of(0, "abstain"),
+            "needed": found.verdict.needed,
+        }
+    else:
+        assert found.election is not None
+        names = {c.position: c.name for c in await candidates(store, vote.id)}
+        key = "votes.notify.result_election"
+        message |= {
+            "counts": ", ".join(f"{names[p]} {found.of(p, 'yes')}" for p in sorted(names)),
+            "elected": ", ".join(names[p] for p in found.election.elected) or "-",
+        }
+    await outbox.enqueue_select(
+        store,
+        invited,
+        reason=f"vote:{vote.id}:result",
+        message_key=key,
+        why_key="votes.why.invited",
+        params=outbox.with_buttons(
+            message, [outbox.Button("votes.button.results", f"/vote results {vote.id}")]
+        ),
+        urgent=True,
+    )
+    if meeting.audience in ("delegation", "sub_union"):
+        chats = await groups.groups_for(store, meeting.audience, meeting.audience_scope)
+    else:
+        chats = [g for g in await groups.all_groups(store) if g.kind == "delegation"]
+    for group in chats:
+        await outbox.announce(
+            store,
+            group,
+            reason=f"vote:{vote.id}:group_result",
+            message_key=key,
+            why_key="votes.why.group",
+            params={**message, "group": group.scope},
+        )
+    await audit.record(store, "vote.announce", "vote", vote.id)
+
+
+async def open_for(store: Store, staff_id: int) -> list[tuple[Vote, Meeting, bool]]:
+    """Open votes of meetings I am signed in to, and whether I have voted."""
+    rows = await store.session.execute(
+        select(Vote, Meeting)
+        .join(Meeting, Meeting.id == Vote.meeting_id)
+        .join(Attendance, Attendance.meeting_id == Meeting.id)
+        .where(
+            Vote.status == "open",
+            Attendance.staff_id == staff_id,
+            Attendance.checked_in_at.is_not(None),
+        )
+        .order_by(Vote.id)
+    )
+    found = [(vote, meeting) for vote, meeting in rows]
+    voted = set(
+        await store.session.scalars(
+            select(VoteVoter.vote_id).where(
+                VoteVoter.staff_id == staff_id, VoteVoter.vote_id.in_([v.id for v, _ in found])
+            )
+        )
+    )
+    return [(vote, meeting, vote.id in voted) for vote, meeting in found]
+
+
+async def runoff(store: Store, vote: Vote) -> Vote:
+    """A further round (另行选举) for the seats an announced election left open: among the
+    candidates tied for them, or else among all who were not elected. The same scrutineers
+    count it."""
+    if vote.kind != "election" or vote.status != "announced":
+        raise VoteError("votes.error.no_runoff", id=vote.id)
+    found = await tally(store, vote)
+    election = found.election
+    assert election is not None
+    if election.complete:
+        raise VoteError("votes.error.no_runoff", id=vote.id)
+    everyone = await candidates(store, vote.id)
+    pool = set(election.tied) or {
+        c.position for c in everyone if c.position not in election.elected
+    }
+    staff_ids = [c.staff_id for c in everyone if c.position in pool and c.staff_id is not None]
+    numbers = dict(
+        (
+            await store.session.execute(
+                select(Staff.id, Staff.staff_no).where(
+                    Staff.id.in_([*staff_ids, *vote.scrutineers])
+                )
+            )
+        ).all()
+    )
+    meeting = await meetings.get(store, vote.meeting_id)
+    rounds = 2
+    earlier = vote.runoff_of
+    while earlier is not None:
+        rounds += 1
+        earlier = (await get(store, earlier)).runoff_of
+    return await create(
+        store,
+        meeting,
+        kind="election",
+        title=f"{vote.title.split(' #')[0]} #{rounds}",
+        text=vote.text,
+        seats=election.short,
+        candidate_nos=[numbers[s] for s in staff_ids],
+        scrutineer_nos=[numbers[s] for s in vote.scrutineers],
+        runoff_of=vote.id,
+    )

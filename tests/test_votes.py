@@ -1,0 +1,300 @@
+"""Votes at the congress (issue 21): the rules as a table, a secret resolution cast with a
+confirmation on every adapter, what the database and the log keep of it, an election
+with a tie and its further round, and hundreds casting at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import inspect, select, text, update
+
+from bot.app import App
+from bot.events import ChatKind, IncomingMessage, Sender
+from storage.clock import utcnow
+from storage.meetings import checkin
+from storage.meetings import service as meetings
+from storage.models import Ballot, Meeting, VoteVoter
+from storage.store import Actor, Store
+from storage.votes import rules
+from tests.crowd import add_people
+from tests.harness import Chat, ConsoleChat
+
+DELEGATES = ["D2001", "D2002", "D2003", "D2101", "D2102", "D2103", "C3001", "C3002"]
+
+
+# ---------------------------------------------------------------- the rules
+
+
+@pytest.mark.parametrize(
+    ("present", "expected", "opens"),
+    [(6, 8, True), (5, 8, False), (7, 9, True), (6, 9, False), (201, 300, True), (200, 300, False)],
+)
+def test_a_vote_opens_only_above_two_thirds(present: int, expected: int, opens: bool) -> None:
+    assert rules.may_open(present, expected) is opens
+
+
+@pytest.mark.parametrize(
+    ("yes", "base", "share", "passed"),
+    [
+        (50, rules.Base.EXPECTED, rules.HALF, False),  # exactly half of 100 expected
+        (51, rules.Base.EXPECTED, rules.HALF, True),
+        (40, rules.Base.CAST, rules.HALF, False),  # exactly half of 80 cast
+        (41, rules.Base.CAST, rules.HALF, True),
+        (45, rules.Base.PRESENT, rules.HALF, True),  # more than half of 88 present
+        (66, rules.Base.EXPECTED, rules.TWO_THIRDS, False),  # a statute change: 2/3 of 100
+        (67, rules.Base.EXPECTED, rules.TWO_THIRDS, True),
+    ],
+)
+def test_a_resolution_passes_with_more_than_its_share(
+    yes: int, base: rules.Base, share: Fraction, passed: bool
+) -> None:
+    verdict = rules.resolution(yes, rules.Counts(expected=100, present=88, cast=80), base, share)
+    assert verdict.passed is passed
+
+
+def test_an_election_with_a_tie_at_the_last_seat() -> None:
+    # 3 seats, 10 ballots: more than half is 6.
+    tied = rules.election({1: 9, 2: 8, 3: 7, 4: 7, 5: 2}, seats=3, cast=10)
+    assert tied.elected == [1, 2] and tied.tied == [3, 4] and tied.short == 1
+    short = rules.election({1: 9, 2: 5, 3: 4}, seats=2, cast=10)
+    assert short.elected == [1] and short.tied == [] and short.short == 1
+    clean = rules.election({1: 9, 2: 8, 3: 7, 4: 3}, seats=3, cast=10)
+    assert clean.complete and clean.elected == [1, 2, 3]
+    exactly_half = rules.election({1: 5, 2: 6}, seats=1, cast=10)
+    assert exactly_half.elected == [2]
+
+
+# ---------------------------------------------------------------- a meeting to vote at
+
+
+async def congress(
+    app: App, signed_in: list[str], *, kind: str = "congress", scope: str = ""
+) -> int:
+    """A meeting of the delegates (or a sub-union) that has started, with these signed in."""
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        start = utcnow() + timedelta(minutes=5)
+        meeting = await meetings.create(
+            store,
+            title="第八届教代会第四次会议",
+            kind=kind,
+            starts_at=start,
+            ends_at=start + timedelta(hours=4),
+            place="学术报告厅",
+            agenda="",
+            audience="sub_union" if scope else "delegates",
+            scope=scope,
+        )
+        meeting_id = meeting.id
+        await session.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting_id)
+            .values(starts_at=utcnow() - timedelta(minutes=10))
+        )
+    async with app.database.session() as session:
+        store = Store(session, Actor(None, "cli", "test"))
+        meeting = await meetings.get(store, meeting_id)
+        ids = dict((await session.execute(text("SELECT staff_no, id FROM staff"))).all())
+        for staff_no in signed_in:
+            code, _ = checkin.current_code(meeting.checkin_secret, utcnow())
+            await meetings.check_in(store, meeting, ids[staff_no], code)
+    return meeting_id
+
+
+async def cast_through_buttons(chat: Chat, who: str, vote_id: int, label: str) -> str:
+    """Open the ballot, press a choice, then the confirmation: as a delegate would."""
+    ballot = await chat.say(who, f"/vote ballot {vote_id}")
+    assert not ballot.error, ballot.text
+    button = next(c for c in ballot.replies[-1].choices if c.label == label)
+    confirm = await chat.say(who, button.command)
+    assert f"您选择了：{label}" in confirm, confirm.text
+    cast = next(c for c in confirm.replies[-1].choices if c.label == "确认投出")
+    done = await chat.say(who, cast.command)
+    assert not done.error, done.text
+    return done.text
+
+
+async def test_a_secret_resolution_cast_closed_confirmed_and_announced(
+    conversation: Chat, app: App
+) -> None:
+    meeting_id = await congress(app, DELEGATES[:6])
+    made = await conversation.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于校长工作报告的决议" --scrutineers "D2002 D2003"',
+    )
+    assert not made.error and "已准备表决 #1" in made and "赞成票超过应到代表的一半" in made, (
+        made.text
+    )
+    opened = await conversation.say("O4001", "/vote open 1")
+    assert "已发给 6 位" in opened, opened.text
+    notice = [r for r in await conversation.inbox("D2001") if "请投票" in r.plain()]
+    assert notice and notice[0].choices[0].command == "/vote ballot 1"
+    assert "签到，有表决权" in notice[0].plain(), "it says why they get it"
+    done = await cast_through_buttons(conversation, "D2001", 1, "赞成")
+    assert "已投出" in done
+    again = await conversation.say("D2001", "/vote cast 1 no")
+    assert again.error and "已经投过" in again
+    absent = await conversation.say("C3002", "/vote ballot 1")
+    assert absent.error and "还没有在会议" in absent and "签到" in absent
+    for who in ("D2002", "D2003", "D2101"):
+        await cast_through_buttons(conversation, who, 1, "赞成")
+    await cast_through_buttons(conversation, "D2102", 1, "反对")
+    progress = await conversation.say("O4001", "/vote status 1")
+    assert "已投 5 人，未投 1 人" in progress and "D2103" not in progress
+    early = await conversation.say("D2001", "/vote results 1")
+    assert early.error
+    await conversation.say("O4001", "/vote close 1")
+    hidden = await conversation.say("D2001", "/vote results 1")
+    assert hidden.error, "before the scrutineers confirm, a delegate sees nothing"
+    first = await conversation.say("D2002", "/vote confirm 1")
+    assert "等另一位监票人" in first
+    outsider = await conversation.say("D2101", "/vote confirm 1")
+    assert outsider.error and "不是表决 #1 的监票人" in outsider
+    second = await conversation.say("D2003", "/vote confirm 1")
+    assert "已公布" in second
+    told = [r.plain() for r in await conversation.inbox("C3002")]
+    assert any("赞成 4，反对 1，弃权 0" in t and "未通过" in t for t in told), told
+    result = await conversation.say("C3002", "/vote results 1")
+    assert "投票 5 人（应到 8，实到 6）" in result and "需赞成 5 票" in result, result.text
+
+
+async def test_nothing_joins_a_voter_to_a_choice_after_closing(
+    any_app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    app = any_app
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES)
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于修改学校章程的决议" --two-thirds --scrutineers "D2002 D2003"',
+    )
+    await chat.say("O4001", "/vote open 1")
+    choices = ["赞成", "赞成", "反对", "弃权", "赞成", "反对", "赞成", "赞成"]
+    for who, label in zip(DELEGATES, choices, strict=True):
+        await cast_through_buttons(chat, who, 1, label)
+    async with app.database.session() as session:
+        order_before = list(
+            await session.scalars(select(VoteVoter.staff_id).order_by(VoteVoter.id))
+        )
+        keys_before = set(await session.scalars(select(Ballot.key)))
+    await chat.say("O4001", "/vote close 1")
+    async with app.database.session() as session:
+        names = await session.run_sync(lambda s: inspect(s.connection()).get_table_names())
+        dump = []
+        for name in names:
+            for row in await session.execute(text(f'SELECT * FROM "{name}"')):
+                dump.append((name, " ".join(str(v) for v in row)))
+        columns = {
+            c["name"]
+            for c in await session.run_sync(
+                lambda s: inspect(s.connection()).get_columns("ballots")
+            )
+        } | {
+            c["name"]
+            for c in await session.run_sync(
+                lambda s: inspect(s.connection()).get_columns("ballot_marks")
+            )
+        }
+        order_after = list(await session.scalars(select(VoteVoter.staff_id).order_by(VoteVoter.id)))
+        keys_after = set(await session.scalars(select(Ballot.key)))
+    assert columns == {"key", "vote_id", "ballot_key", "item", "value"}, "no person, no time"
+    assert not keys_before & keys_after, "new keys at closing"
+    assert sorted(order_after) == sorted(order_before) and order_after != order_before
+    assert not [line for table, line in dump if "/vote cast" in line or "/vote choose" in line]
+    assert not [line for table, line in dump if table == "audit_log" and "vote.cast" in line]
+    assert not [line for table, line in dump if table == "identities" and "vote" in line]
+    logged = caplog.text
+    assert "/vote cast" not in logged and "/vote choose" not in logged
+    result = await chat.say("D2002", "/vote results 1")
+    assert "赞成：5" in result.text.replace(": ", "：") or "赞成: 5" in result.text, result.text
+    assert "未通过" in result and "需赞成 6 票" in result, "two thirds of 8 expected"
+
+
+async def test_an_election_with_a_tie_and_a_further_round(app: App) -> None:
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES)
+    made = await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} election "工会委员会委员选举" --seats 3 '
+        f'--candidates "T1001 T1002 O4101 O4102" --scrutineers "D2002 D2003"',
+    )
+    assert not made.error and "无记名" in made, made.text
+    await chat.say("O4001", "/vote open 1")
+    # T1001 8 votes, T1002 6, O4101 and O4102 5 each: tied for the third seat.
+    marks = ["1,2,3", "1,2,3", "1,2,3", "1,2,4", "1,2,4", "1,2,4", "1,3,4", "1,3,4"]
+    for who, marked in zip(DELEGATES, marks, strict=True):
+        ballot = await chat.say(who, f"/vote ballot 1 {marked}")
+        go_on = next(c for c in ballot.replies[-1].choices if c.label.startswith("下一步"))
+        confirm = await chat.say(who, go_on.command)
+        assert "您选择了" in confirm
+        cast = next(c for c in confirm.replies[-1].choices if c.label == "确认投出")
+        assert not (await chat.say(who, cast.command)).error
+    await chat.say("O4001", "/vote close 1")
+    await chat.say("D2002", "/vote confirm 1")
+    await chat.say("D2003", "/vote confirm 1")
+    result = await chat.say("O4001", "/vote results 1")
+    assert "当选：张伟、李娜" in result and "林晓、何平 票数相同" in result, result.text
+    runoff = result.replies[0].choices[0].command
+    assert runoff == "/vote runoff 1"
+    made = await chat.say("O4001", runoff)
+    assert "另行选举 #2" in made and "1 个席位" in made, made.text
+    shown = await chat.say("O4001", "/vote show 2")
+    assert "林晓" in shown and "何平" in shown and "张伟" not in shown
+
+
+async def test_an_officer_of_another_sub_union_is_refused_at_the_first_step(app: App) -> None:
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, [], kind="college", scope="计算机学院分工会")
+    refused = await chat.say(
+        "O4102",
+        f'/vote new {meeting_id} resolution "关于学院工作报告的决议" --scrutineers "T1001 D2001"',
+    )
+    assert refused.error and "不是您的分工会召开的" in refused
+    own = await chat.say(
+        "O4101",
+        f'/vote new {meeting_id} resolution "关于学院工作报告的决议" --scrutineers "T1001 D2001"',
+    )
+    assert not own.error, own.text
+    no_quorum = await chat.say("O4101", "/vote open 1")
+    assert no_quorum.error and "签到人数不足" in no_quorum
+
+
+async def test_500_delegates_casting_at_once_give_500_ballots(any_app: App) -> None:
+    if any_app.database.sqlite:
+        pytest.skip("the crowd test is for PostgreSQL")
+    app = any_app
+    chat = ConsoleChat(app)
+    people = await add_people(app, 500, "console", lambda no: no)
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*people, *DELEGATES])
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于财务工作报告的决议" --scrutineers "D2002 D2003"',
+    )
+    opened = await chat.say("O4001", "/vote open 1")
+    assert "已发给 508 位" in opened, opened.text
+
+    async def press(staff_no: str, n: int) -> str:
+        message = IncomingMessage(
+            sender=Sender("console", staff_no),
+            text="/vote cast 1 yes",
+            chat_id=staff_no,
+            chat_kind=ChatKind.PRIVATE,
+            event_id=f"cast-{staff_no}-{n}",
+        )
+        outcome = await app.dispatcher.handle(message)
+        return outcome.replies[0].plain()
+
+    first = await asyncio.gather(*(press(no, 0) for no in people))
+    assert all("已投出" in said for said in first)
+    twice = await asyncio.gather(*(press(no, 1) for no in people[:50]))
+    assert all("已经投过" in said for said in twice)
+    async with app.database.session() as session:
+        assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == 500
+        assert await session.scalar(select(text("count(*)")).select_from(VoteVoter)) == 500
