@@ -216,6 +216,10 @@ class Dispatcher(Generic[S]):
             if not is_command:
                 return await self._form_step(ctx, state)
             outcome = await self._command(ctx, modal_forms)
+            if ctx.command is not None and ctx.command.ends_form:
+                if outcome.form_start is None:  # a form it opened has replaced this one
+                    await self.backend.save_form(ctx.services, ctx.message.sender, None)
+                return outcome
             form = self.registry.form(state.form)
             if form is not None and outcome.form_start is None and not _opened_form(outcome):
                 outcome.replies.append(

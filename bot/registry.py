@@ -54,6 +54,9 @@ class Command:
     # before it); the one marked `files_default` runs for files sent without a command.
     takes_files: bool = False
     files_default: bool = False
+    # Running it moves on from an open form rather than interrupting it (a survey's Skip
+    # while its free-text answer is being asked): the form closes, nothing says it is open.
+    ends_form: bool = False
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -87,6 +90,7 @@ class Area:
         help_key: str | None = None,
         takes_files: bool = False,
         files_default: bool = False,
+        ends_form: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -103,6 +107,7 @@ class Area:
                     hidden=hidden,
                     takes_files=takes_files or files_default,
                     files_default=files_default,
+                    ends_form=ends_form,
                 )
             )
             return handler

@@ -12,6 +12,7 @@ import asyncio
 
 from bot.args import Arg, integer, text
 from bot.errors import UserError
+from bot.forms import Form, FormField, StartForm
 from bot.permissions import roles
 from bot.registry import Area
 from bot.render import chart
@@ -73,11 +74,12 @@ async def mine(ctx: Ctx) -> Reply:
 
 @area.command(
     "survey fill",
+    ends_form=True,
     aliases=["填写问卷", "问卷 填写"],
     args=[SURVEY_ID, Arg("key", text(32), required=False, metavar="KEY")],
     private=True,
 )
-async def fill(ctx: Ctx) -> Reply:
+async def fill(ctx: Ctx) -> Reply | StartForm:
     """Start (or, with the key from the receipt, change) my answers."""
     survey = await surveys.get(ctx.services, ctx.args["id"])
     reply = await surveys.start(ctx.services, survey, ctx.user.id, ctx.args["key"])
@@ -86,19 +88,21 @@ async def fill(ctx: Ctx) -> Reply:
     first = next((q for q in questions if q.id not in given), questions[0])
     shown = await ask(ctx, survey, reply, first, questions)
     intro = survey.intro if not given else ""
-    if intro:
-        shown.text = f"{intro}\n\n{shown.text}"
+    target = shown.intro if isinstance(shown, StartForm) else shown
+    if intro and target is not None:
+        target.text = f"{intro}\n\n{target.text}"
     return shown
 
 
 @area.command(
     "survey question",
+    ends_form=True,
     aliases=["问卷 题目"],
     args=[SURVEY_ID, KEY, QUESTION],
     private=True,
     hidden=True,
 )
-async def question(ctx: Ctx) -> Reply:
+async def question(ctx: Ctx) -> Reply | StartForm:
     """What the "previous" and "next" buttons run."""
     survey, reply, questions = await _response(ctx)
     return await ask(ctx, survey, reply, _nth(questions, ctx.args["question"]), questions)
@@ -106,45 +110,45 @@ async def question(ctx: Ctx) -> Reply:
 
 @area.command(
     "survey answer",
+    ends_form=True,
     aliases=["问卷 回答"],
     args=[SURVEY_ID, KEY, QUESTION, Arg("value", text(definition.TEXT_LIMIT), rest=True)],
     private=True,
 )
-async def answer(ctx: Ctx) -> Reply:
+async def answer(ctx: Ctx) -> Reply | StartForm:
     """Answer question N: the option's number, a number 1–5, or the text."""
     survey, reply, questions = await _response(ctx)
     asked = _nth(questions, ctx.args["question"])
     await surveys.answer(ctx.services, survey, reply, asked, ctx.args["value"])
     if asked.kind == "multiple":  # stay: more may be picked
         return await ask(ctx, survey, reply, asked, questions)
-    following = [q for q in questions if q.position > asked.position]
-    if following:
-        return await ask(ctx, survey, reply, following[0], questions)
-    return await review(ctx, survey, reply, questions)
+    return await _after(ctx, survey, reply, asked, questions)
 
 
 @area.command(
     "survey skip",
+    ends_form=True,
     aliases=["问卷 跳过"],
     args=[SURVEY_ID, KEY, QUESTION],
     private=True,
     hidden=True,
 )
-async def skip(ctx: Ctx) -> Reply:
+async def skip(ctx: Ctx) -> Reply | StartForm:
     """Leave an optional question unanswered (taking back an answer given)."""
     survey, reply, questions = await _response(ctx)
     asked = _nth(questions, ctx.args["question"])
     if asked.required:
         raise UserError("surveys.error.required", number=asked.position)
     await surveys.clear(ctx.services, survey, reply, asked)
-    following = [q for q in questions if q.position > asked.position]
-    if following:
-        return await ask(ctx, survey, reply, following[0], questions)
-    return await review(ctx, survey, reply, questions)
+    return await _after(ctx, survey, reply, asked, questions)
 
 
 @area.command(
-    "survey submit", aliases=["提交问卷", "问卷 提交"], args=[SURVEY_ID, KEY], private=True
+    "survey submit",
+    aliases=["提交问卷", "问卷 提交"],
+    args=[SURVEY_ID, KEY],
+    private=True,
+    ends_form=True,
 )
 async def submit(ctx: Ctx) -> Reply:
     survey, reply, _questions = await _response(ctx)
@@ -187,8 +191,10 @@ async def ask(
     reply: SurveyResponse,
     q: SurveyQuestion,
     questions: list[SurveyQuestion],
-) -> Reply:
-    """One question, with what I answered so far marked, and buttons for every choice."""
+) -> Reply | StartForm:
+    """One question, with what I answered so far marked, and buttons for every choice; a
+    free-text question opens a one-field form, so the answer is simply the next message
+    (a modal on Slack when a button led here)."""
     given = await surveys.answers(ctx.services, reply.key)
     mine = {a.choice for a in given.get(q.id, [])}
     base = f"{survey.id} {reply.key} {q.position}"
@@ -208,7 +214,7 @@ async def ask(
         typed = given.get(q.id, [])
         if typed and typed[0].text:
             lines.append(ctx.t("surveys.your_text", text=typed[0].text))
-        lines.append(ctx.t("surveys.type_text", command=f"/survey answer {base} "))
+        lines.append(ctx.t("surveys.type_text"))
     if not q.required:
         choices.append(Choice(ctx.t("surveys.button.skip"), f"/survey skip {base}"))
     if q.position > 1:
@@ -221,7 +227,7 @@ async def ask(
         submit_command = f"/survey submit {survey.id} {reply.key}"
         choices.append(Choice(ctx.t("surveys.button.submit"), submit_command, style="primary"))
     footer = ctx.t("surveys.anonymous_note" if survey.anonymous else "surveys.named_note")
-    return Reply(
+    shown = Reply(
         title=ctx.t(
             "surveys.question_title", title=survey.title, n=q.position, count=len(questions)
         ),
@@ -231,6 +237,57 @@ async def ask(
         footer=footer,
         private=True,
     )
+    if q.kind != "text":
+        return shown
+    context = {"survey": survey.id, "key": reply.key, "question": q.position}
+    return StartForm(TEXT_FORM, context=context, intro=shown)
+
+
+TEXT_FORM = "survey-text"
+
+
+async def text_given(
+    ctx: Ctx, values: dict[str, object], context: dict[str, object]
+) -> Reply | StartForm:
+    """The free-text answer, typed as the next message (or in the Slack modal)."""
+    survey = await surveys.get(ctx.services, int(str(context["survey"])))
+    reply = await surveys.response(ctx.services, survey, ctx.user.id, str(context["key"]))
+    questions = await surveys.questions(ctx.services, survey.id)
+    asked = _nth(questions, int(str(context["question"])))
+    await surveys.answer(ctx.services, survey, reply, asked, str(values["text"]))
+    return await _after(ctx, survey, reply, asked, questions)
+
+
+area.form(
+    Form(
+        name=TEXT_FORM,
+        title_key="surveys.form.title",
+        fields=(
+            FormField(
+                "text",
+                "surveys.form.text",
+                convert=text(definition.TEXT_LIMIT),
+                multiline=True,
+                hint_key="surveys.form.text_hint",
+            ),
+        ),
+        on_submit=text_given,
+    )
+)
+
+
+async def _after(
+    ctx: Ctx,
+    survey: Survey,
+    reply: SurveyResponse,
+    asked: SurveyQuestion,
+    questions: list[SurveyQuestion],
+) -> Reply | StartForm:
+    """What follows an answer: the next question, or the review after the last."""
+    following = [q for q in questions if q.position > asked.position]
+    if following:
+        return await ask(ctx, survey, reply, following[0], questions)
+    return await review(ctx, survey, reply, questions)
 
 
 async def review(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import ColumnElement, case, func, select
 
-from storage import audit, outbox
+from storage import audiences, audit, outbox
 from storage.clock import utcnow
 from storage.errors import ActivityError
 from storage.meetings import checkin
@@ -46,16 +46,7 @@ async def get(store: Store, activity_id: int) -> Activity:
 
 
 def _audience(activity: Activity) -> ColumnElement[bool]:
-    active = Staff.active.is_(True)
-    match activity.audience:
-        case "sub_union":
-            return active & (Staff.sub_union == activity.audience_scope)
-        case "delegates":
-            return active & Staff.delegate.is_(True)
-        case "club":
-            members = select(ClubMember.staff_id).where(ClubMember.club_id == activity.club_id)
-            return active & Staff.id.in_(members)
-    return active
+    return audiences.condition(activity.audience, activity.audience_scope, activity.club_id)
 
 
 @dataclass(frozen=True, slots=True)

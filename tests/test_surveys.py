@@ -133,11 +133,15 @@ async def answer_all(chat: Chat, who: str, survey_id: int, picks: list[str]) -> 
         reply = said.replies[-1]
         if pick.startswith("/"):
             said = await chat.say(who, pick.replace("KEY", key[1]))
+        elif pick.startswith("text:"):  # a free-text answer, simply replied
+            said = await chat.say(who, pick.removeprefix("text:"))
         else:
-            button = next(c for c in reply.choices if c.label.lstrip("✓ ") == pick)
+            offered = [c for r in said.replies for c in r.choices]
+            button = next(c for c in offered if c.label.lstrip("✓ ") == pick)
             said = await chat.say(who, button.command)
         assert not said.error, said.text
-    submit = next(c for c in said.replies[-1].choices if c.command.startswith("/survey submit"))
+    offered = [c for r in said.replies for c in r.choices]
+    submit = next(c for c in offered if c.command.startswith("/survey submit"))
     receipt = await chat.say(who, submit.command)
     assert not receipt.error, receipt.text
     return key[1], receipt.text
@@ -154,9 +158,10 @@ async def test_a_named_survey_answered_with_buttons_and_changed_before_closing(
     mine = await conversation.say("D2002", "/surveys")
     assert "待填写" in mine
     key, receipt = await answer_all(
-        conversation, "D2002", survey_id, ["基本满意", "价格", "排队", "下一题", "4 分", "跳过此题"]
+        conversation, "D2002", survey_id, ["基本满意", "价格", "排队", "下一题", "4 分", "text:多开几个窗口"]
     )
     assert "已提交" in receipt and f"/survey fill {survey_id}" in receipt
+    assert "你还在填写" not in receipt, "moving on closes the text form"
     assert "已提交" in await conversation.say("D2002", "/surveys")
     # Changed before closing: the same response, not a second one.
     again = await conversation.say("D2002", f"/survey fill {survey_id}")
@@ -173,6 +178,7 @@ async def test_a_named_survey_answered_with_buttons_and_changed_before_closing(
     assert found.questions[0].counts == [1, 0, 0], "the changed answer counts, once"
     assert found.questions[1].counts == [1, 0, 0, 1]
     assert found.questions[2].counts == [0, 0, 0, 1, 0]
+    assert found.questions[3].texts == ["多开几个窗口"], "the text simply replied"
 
 
 async def test_an_anonymous_survey_hides_a_small_group_and_links_nobody(any_app: App) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from storage import anonymity, audit, outbox
+from storage import anonymity, audiences, audit, outbox
 from storage.clock import utcnow
 from storage.errors import SurveyError
 from storage.models import (
@@ -101,15 +101,7 @@ async def create(
 
 
 def _audience(survey: Survey) -> ColumnElement[bool]:
-    active = Staff.active.is_(True)
-    match survey.audience:
-        case "delegates":
-            return active & Staff.delegate.is_(True)
-        case "sub_union":
-            return active & (Staff.sub_union == survey.audience_scope)
-        case "employment":
-            return active & (Staff.employment_type == survey.audience_scope)
-    return active
+    return audiences.condition(survey.audience, survey.audience_scope)
 
 
 async def publish(store: Store, survey: Survey, now: datetime | None = None) -> int:
