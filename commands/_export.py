@@ -220,6 +220,37 @@ def register(
         target.write_bytes(data)
         click.echo(state.t("cli.export.activities", count=len(found), file=target))
 
+    @export_group.command("votes")
+    @click.option("--meeting", "meeting_id", type=int, required=True, help="The meeting's number.")
+    @click.option(
+        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+    )
+    @click.option(
+        "--out",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File to write (default: votes-MEETING.FORMAT).",
+    )
+    @pass_state
+    def export_votes(state: Any, meeting_id: int, fmt: str, out: Path | None) -> None:
+        """A meeting's closed votes: the count of each choice or candidate, the turnout and
+        the outcome."""
+        from commands._cli import in_store
+        from storage.votes import service as votes
+
+        prepare(state)
+
+        async def rows(store: Store) -> list[dict[str, Any]]:
+            found = await votes.export_rows(store, meeting_id)
+            await audit.record(store, "vote.export", "meeting", meeting_id, rows=len(found))
+            return found
+
+        found = in_store(state, rows, Actor(None, "cli", "export"))
+        columns = votes.EXPORT_COLUMNS
+        target = out or Path(f"votes-{meeting_id}.{fmt}")
+        data = _xlsx([("votes", columns, found)]) if fmt == "xlsx" else _csv(columns, found)
+        target.write_bytes(data)
+        click.echo(state.t("cli.export.votes", count=len(found), file=target))
+
 
 ACTIVITY_COLUMNS = (
     "activity",

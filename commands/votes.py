@@ -8,15 +8,18 @@ chose.
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.args import Arg, Option, choice, integer, text
 from bot.errors import UserError
 from bot.permissions import roles
 from bot.registry import Area
-from bot.replies import Choice, Reply
+from bot.render import chart
+from bot.replies import Attachment, Choice, Reply
 from commands._backend import Ctx
 from storage.meetings import quorum
 from storage.meetings import service as meetings
-from storage.models import Meeting, Vote
+from storage.models import Meeting, Vote, VoteCandidate
 from storage.votes import rules
 from storage.votes import service as votes
 
@@ -209,7 +212,8 @@ async def results(ctx: Ctx) -> Reply:
     ]
     if vote.kind == "resolution":
         for value in votes.RESOLUTION_CHOICES:
-            items.append(f"{ctx.t(f'votes.choice.{value}')}: {found.of(0, value)}")
+            label = ctx.t(f"votes.choice.{value}")
+            items.append(ctx.t("votes.count_line", label=label, count=found.of(0, value)))
         verdict = found.verdict
         assert verdict is not None
         lines.append(
@@ -226,7 +230,8 @@ async def results(ctx: Ctx) -> Reply:
         names = {c.position: c.name for c in everyone}
         for c in everyone:
             mark = " ✓" if c.position in election.elected else ""
-            items.append(f"{c.name}: {found.of(c.position, 'yes')}{mark}")
+            count = found.of(c.position, "yes")
+            items.append(ctx.t("votes.count_line", label=c.name, count=count) + mark)
         lines.append(
             ctx.t(
                 "votes.elected",
@@ -243,12 +248,27 @@ async def results(ctx: Ctx) -> Reply:
     choices = []
     if vote.kind == "election" and election_open_seats(found) and vote.status == "announced":
         choices.append(Choice(ctx.t("votes.button.runoff"), f"/vote runoff {vote.id}"))
+    bars = chart_bars(ctx, found, await votes.candidates(ctx.services, vote.id))
+    figure = chart.figure(ctx.t("votes.results_title", title=vote.title), [bars])
+    content = await asyncio.to_thread(chart.png, figure)
     return Reply(
         title=ctx.t("votes.results_title", title=vote.title),
         text="\n".join(lines),
         items=items,
         choices=choices,
+        attachment=Attachment(f"vote-{vote.id}.png", content, "image/png", inline=True),
     )
+
+
+def chart_bars(ctx: Ctx, found: votes.Tally, everyone: list[VoteCandidate]) -> chart.Bars:
+    """The counts the text gives, as bars: per choice, or per candidate."""
+    if found.vote.kind == "resolution":
+        labels = [ctx.t(f"votes.choice.{v}") for v in votes.RESOLUTION_CHOICES]
+        numbers: list[float | None] = [float(found.of(0, v)) for v in votes.RESOLUTION_CHOICES]
+    else:
+        labels = [c.name for c in everyone]
+        numbers = [float(found.of(c.position, "yes")) for c in everyone]
+    return chart.Bars(found.vote.title[:40], labels, [(ctx.t("votes.ballots"), numbers)])
 
 
 def election_open_seats(found: votes.Tally) -> bool:

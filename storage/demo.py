@@ -25,6 +25,7 @@ from storage.models import (
     ProposalPerson,
     Staff,
     Survey,
+    Vote,
 )
 from storage.proposals.state import ACCEPTED
 from storage.roster import COLUMNS, ImportReport, import_rows
@@ -326,7 +327,64 @@ async def load_demo(store: Store, *, congress: bool = True, tz: tzinfo = DEMO_ZO
         await _demo_congress(store, tz)
         await _demo_surveys(store, tz)
         await _demo_activities(store, tz)
+        await _demo_votes(store)
     return report
+
+
+async def _demo_votes(store: Store) -> None:
+    """A congress session under way, seven of eight delegates signed in, with a resolution
+    voted, confirmed and announced, and an election open, once: `/votes` as D2002 has a
+    ballot, `/vote results 1` a result."""
+    from storage.meetings import checkin
+    from storage.meetings import service as meetings
+    from storage.votes import service as votes
+
+    if await store.session.scalar(select(func.count()).select_from(Vote)):
+        return
+    ids = dict((await store.session.execute(select(Staff.staff_no, Staff.id))).all())
+    now = utcnow()
+    before, store.actor = store.actor, Actor(ids.get("O4001"), "cli", "demo")
+    meeting = await meetings.create(
+        store,
+        title="第八届教代会第二次会议（正式会议）",
+        kind="congress",
+        starts_at=now + timedelta(minutes=1),
+        ends_at=now + timedelta(hours=4),
+        place="学术报告厅",
+        agenda="一、审议校长工作报告；二、补选工会经费审查委员会委员",
+        audience="delegates",
+        scope="",
+        reminder_minutes=[],
+    )
+    meeting.starts_at = now - timedelta(hours=1)  # under way
+    delegates = ["D2001", "D2002", "D2003", "D2101", "D2102", "D2103", "C3001", "C3002"]
+    for staff_no in delegates[:7]:
+        code, _ = checkin.current_code(meeting.checkin_secret, now)
+        await meetings.check_in(store, meeting, ids[staff_no], code)
+    report = await votes.create(
+        store,
+        meeting,
+        kind="resolution",
+        title="关于校长工作报告的决议",
+        scrutineer_nos=["C3001", "C3002"],
+    )
+    await votes.open_vote(store, report)
+    for staff_no, choice in zip(delegates[:7], ["yes"] * 6 + ["abstain"], strict=True):
+        await votes.cast(store, report, ids[staff_no], choice)
+    await votes.close(store, report)
+    for staff_no in ("C3001", "C3002"):
+        await votes.confirm(store, report, ids[staff_no])
+    election = await votes.create(
+        store,
+        meeting,
+        kind="election",
+        title="工会经费审查委员会委员补选",
+        seats=1,
+        candidate_nos=["O4101", "O4102"],
+        scrutineer_nos=["C3001", "C3002"],
+    )
+    await votes.open_vote(store, election)
+    store.actor = before
 
 
 async def _demo_activities(store: Store, tz: tzinfo) -> None:

@@ -158,7 +158,10 @@ async def test_a_named_survey_answered_with_buttons_and_changed_before_closing(
     mine = await conversation.say("D2002", "/surveys")
     assert "待填写" in mine
     key, receipt = await answer_all(
-        conversation, "D2002", survey_id, ["基本满意", "价格", "排队", "下一题", "4 分", "text:多开几个窗口"]
+        conversation,
+        "D2002",
+        survey_id,
+        ["基本满意", "价格", "排队", "下一题", "4 分", "text:多开几个窗口"],
     )
     assert "已提交" in receipt and f"/survey fill {survey_id}" in receipt
     assert "你还在填写" not in receipt, "moving on closes the text form"

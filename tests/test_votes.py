@@ -211,7 +211,7 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
     logged = caplog.text
     assert "/vote cast" not in logged and "/vote choose" not in logged
     result = await chat.say("D2002", "/vote results 1")
-    assert "赞成：5" in result.text.replace(": ", "：") or "赞成: 5" in result.text, result.text
+    assert "赞成：5" in result and result.replies[0].attachment is not None, result.text
     assert "未通过" in result and "需赞成 6 票" in result, "two thirds of 8 expected"
 
 
@@ -298,3 +298,39 @@ async def test_500_delegates_casting_at_once_give_500_ballots(any_app: App) -> N
     async with app.database.session() as session:
         assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == 500
         assert await session.scalar(select(text("count(*)")).select_from(VoteVoter)) == 500
+
+
+async def test_the_export_and_the_demo(app: App, tmp_path: object) -> None:
+    import csv
+    import io
+    from pathlib import Path
+
+    from storage.demo import load_demo
+    from tests.cli import unionbot_async
+
+    async with app.database.session() as session:
+        await load_demo(Store(session, Actor(None, "cli", "test")))
+    chat = ConsoleChat(app)
+    mine = await chat.say("D2002", "/votes")
+    assert "工会经费审查委员会委员补选" in mine and "未投" in mine, mine.text
+    result = await chat.say("C3002", "/vote results 1")
+    assert "通过" in result and "赞成：6" in result, result.text
+    out = Path(str(tmp_path)) / "v.csv"
+    done = await unionbot_async(
+        app.settings.database_url,
+        "export",
+        "votes",
+        "--meeting",
+        "2",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+    )
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(r["choice"], r["count"], r["outcome"]) for r in rows] == [
+        ("yes", "6", "passed"),
+        ("no", "0", "passed"),
+        ("abstain", "1", "passed"),
+    ]

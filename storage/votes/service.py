@@ -462,3 +462,59 @@ async def runoff(store: Store, vote: Vote) -> Vote:
         scrutineer_nos=[numbers[s] for s in vote.scrutineers],
         runoff_of=vote.id,
     )
+
+
+EXPORT_COLUMNS = (
+    "vote",
+    "title",
+    "kind",
+    "status",
+    "choice",
+    "count",
+    "cast",
+    "expected",
+    "present",
+    "outcome",
+)
+
+
+async def export_rows(store: Store, meeting_id: int) -> list[dict[str, object]]:
+    """A meeting's closed votes, a row per choice or candidate, with the counts and the
+    outcome (passed / failed; elected / tied / not elected). No person's choice: there is
+    none to give."""
+    rows: list[dict[str, object]] = []
+    for vote in await store.session.scalars(
+        select(Vote)
+        .where(Vote.meeting_id == meeting_id, Vote.status.in_(("closed", "announced")))
+        .order_by(Vote.id)
+    ):
+        found = await tally(store, vote)
+        base = {
+            "vote": vote.id,
+            "title": vote.title,
+            "kind": vote.kind,
+            "status": vote.status,
+            "cast": found.cast,
+            "expected": vote.expected,
+            "present": vote.present,
+        }
+        if found.verdict is not None:
+            outcome = "passed" if found.verdict.passed else "failed"
+            rows += [
+                {**base, "choice": value, "count": found.of(0, value), "outcome": outcome}
+                for value in RESOLUTION_CHOICES
+            ]
+            continue
+        assert found.election is not None
+        for c in await candidates(store, vote.id):
+            outcome = (
+                "elected"
+                if c.position in found.election.elected
+                else "tied"
+                if c.position in found.election.tied
+                else "not elected"
+            )
+            rows.append(
+                {**base, "choice": c.name, "count": found.of(c.position, "yes"), "outcome": outcome}
+            )
+    return rows
