@@ -27,6 +27,8 @@ area = Area("votes")
 VOTE_ID = Arg("id", integer(1), metavar="ID")
 RUNNERS = ("officer", "admin")
 CHOICE = Arg("choice", text(200), metavar="CHOICE")
+# "on": every delegate invited may vote, signed in or not (the school's rules decide).
+INVITED_MAY_VOTE = "UNIONBOT_VOTES_INVITED_MAY_VOTE"
 
 
 def require_runner(ctx: Ctx, meeting: Meeting) -> None:
@@ -76,6 +78,7 @@ def rule_text(ctx: Ctx, vote: Vote) -> str:
         Option("base", choice({b.value: b.value for b in rules.Base}), metavar="BASE"),
         Option("two-thirds", flag=True),
         Option("scrutineers", text(200), metavar='"STAFF_NO STAFF_NO"'),
+        Option("minutes", integer(1, 24 * 60), metavar="N"),
     ],
     permission=roles(*RUNNERS),
 )
@@ -94,6 +97,8 @@ async def new(ctx: Ctx) -> Reply:
         base=ctx.args.get("base") or rules.Base.EXPECTED,
         share="2/3" if ctx.args.get("two-thirds") else "1/2",
         scrutineer_nos=(ctx.args.get("scrutineers") or "").split() or None,
+        signed_in_only=ctx.settings.value(INVITED_MAY_VOTE, "off").lower() != "on",
+        minutes=ctx.args.get("minutes"),
     )
     shown = await show_vote(ctx, vote)
     shown.text = ctx.t("votes.created", id=vote.id) + ("\n" + shown.text if shown.text else "")
@@ -115,6 +120,10 @@ async def show_vote(ctx: Ctx, vote: Vote) -> Reply:
         (ctx.t("votes.field.kind"), ctx.t(f"votes.kind.{vote.kind}")),
         (ctx.t("votes.field.secret"), ctx.t("votes.secret" if vote.secret else "votes.named")),
         (ctx.t("votes.field.rule"), rule_text(ctx, vote)),
+        (
+            ctx.t("votes.field.voters"),
+            ctx.t("votes.voters.signed_in" if vote.signed_in_only else "votes.voters.invited"),
+        ),
         (ctx.t("votes.field.status"), ctx.t(f"votes.status.{vote.status}")),
         (
             ctx.t("votes.field.quorum"),
@@ -128,6 +137,13 @@ async def show_vote(ctx: Ctx, vote: Vote) -> Reply:
     ]
     if names:
         fields.append((ctx.t("votes.field.scrutineers"), ctx.join(names)))
+    if vote.minutes:
+        closes = (
+            ctx.when(vote.closes_at)
+            if vote.closes_at
+            else ctx.t("votes.after", minutes=vote.minutes)
+        )
+        fields.append((ctx.t("votes.field.closes"), closes))
     items = [f"{c.position}. {c.name}" for c in await votes.candidates(ctx.services, vote.id)]
     choices = []
     if vote.status == "draft":

@@ -26,6 +26,7 @@ from storage.proposals import reminders as proposal_reminders
 from storage.proposals import service as proposals
 from storage.store import SYSTEM, Store
 from storage.surveys import service as surveys
+from storage.votes import service as votes
 
 log = logging.getLogger(__name__)
 TICK_LOCK = 0x756E696F6E  # "union": the advisory lock key of the scheduling tick
@@ -68,6 +69,7 @@ async def tick(
             "surveys_opened_or_closed": await surveys.close_due(store, moment),
             "survey_reminders": await surveys.due_reminders(store, moment),
             "activity_reminders": await activities.due_reminders(store, moment),
+            "votes_closed": await votes.close_due(store, moment),
         }
         if benefits is not None:
             done["benefit_reminders"] = await benefit_reminders.due(store, benefits, moment, tz)

@@ -334,3 +334,46 @@ async def test_the_export_and_the_demo(app: App, tmp_path: object) -> None:
         ("no", "0", "passed"),
         ("abstain", "1", "passed"),
     ]
+
+
+async def test_a_vote_closes_at_its_time_and_the_scrutineers_are_told(app: App) -> None:
+    from zoneinfo import ZoneInfo
+
+    from schedules.tick import tick
+    from storage.models import Vote
+
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES[:6])
+    made = await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于提案工作报告的决议" --minutes 10 --scrutineers "D2002 D2003"',
+    )
+    assert "开始后 10 分钟" in made and "已签到的代表" in made, made.text
+    await chat.say("O4001", "/vote open 1")
+    await cast_through_buttons(chat, "D2001", 1, "赞成")
+    async with app.database.session() as session:
+        closes = await session.scalar(select(Vote.closes_at))
+    assert closes is not None
+    done = await tick(app.database, ZoneInfo("Asia/Shanghai"), closes + timedelta(seconds=1))
+    assert done["votes_closed"] == 1
+    told = [r.plain() for r in await chat.inbox("D2002")]
+    assert any("表决时间到" in t and "监票人" in t for t in told), told
+    late = await chat.say("D2101", "/vote cast 1 yes")
+    assert late.error and "不能投票" in late
+
+
+async def test_a_setting_lets_everyone_invited_vote(app: App) -> None:
+    from dataclasses import replace
+
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES[:6])
+    app.dispatcher.settings = replace(
+        app.dispatcher.settings, env={**app.dispatcher.settings.env, "UNIONBOT_VOTES_INVITED_MAY_VOTE": "on"}
+    )
+    made = await chat.say(
+        "O4001", f'/vote new {meeting_id} resolution "关于财务报告的决议" --scrutineers "D2002 D2003"'
+    )
+    assert "受邀的全体代表" in made, made.text
+    opened = await chat.say("O4001", "/vote open 1")
+    assert "已发给 8 位" in opened, opened.text
+    assert "已投出" in await cast_through_buttons(chat, "C3002", 1, "反对")  # not signed in

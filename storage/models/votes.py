@@ -37,6 +37,12 @@ class Vote(Base):
     # The counts at closing: expected and present at the meeting, ballots cast.
     expected: Mapped[int] = mapped_column(Integer, default=0)
     present: Mapped[int] = mapped_column(Integer, default=0)
+    # Who may vote: those signed in (the default), or everyone invited (a setting).
+    signed_in_only: Mapped[bool] = mapped_column(Boolean, default=True)
+    minutes: Mapped[int | None] = mapped_column(
+        Integer, default=None
+    )  # open this long, then closed
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     runoff_of: Mapped[int | None] = mapped_column(ForeignKey("votes.id"), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

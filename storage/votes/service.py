@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 from sqlalchemy import func, select
@@ -71,6 +72,8 @@ async def create(
     share: str = "1/2",
     scrutineer_nos: list[str] | None = None,
     runoff_of: int | None = None,
+    signed_in_only: bool = True,
+    minutes: int | None = None,
 ) -> Vote:
     """A vote prepared for a meeting. An election is always secret, needs more candidates
     than nobody and at least as many as its seats; two scrutineers are named for a secret
@@ -98,6 +101,8 @@ async def create(
         scrutineers=[staff_of[no][0] for no in scrutineer_nos or []],
         confirmed_by=[],
         runoff_of=runoff_of,
+        signed_in_only=signed_in_only,
+        minutes=minutes,
         created_by=store.actor.staff_id,
         created_at=utcnow(),
     )
@@ -141,10 +146,13 @@ async def counts(store: Store, vote: Vote, meeting: Meeting) -> rules.Counts:
     return rules.Counts(roll.total.expected, roll.total.checked_in, cast)
 
 
-def _eligible(meeting: Meeting) -> Select[int]:
+def _eligible(meeting: Meeting, vote: Vote) -> Select[int]:
     """Who may vote: the meeting's delegates (or, at a college's congress, everyone who
-    counts toward its quorum) who are signed in."""
-    condition = (Attendance.meeting_id == meeting.id) & Attendance.checked_in_at.is_not(None)
+    counts toward its quorum) who are signed in; or all of them invited, where the vote
+    says so."""
+    condition = Attendance.meeting_id == meeting.id
+    if vote.signed_in_only:
+        condition = condition & Attendance.checked_in_at.is_not(None)
     if meeting.kind != "college":
         condition = condition & Attendance.delegate.is_(True)
     return select(Attendance.staff_id).where(condition)
@@ -166,13 +174,15 @@ async def open_vote(store: Store, vote: Vote) -> int:
         )
     vote.status = "open"
     vote.opened_at = utcnow()
+    if vote.minutes:
+        vote.closes_at = vote.opened_at + timedelta(minutes=vote.minutes)
     await audit.record(store, "vote.open", "vote", vote.id)
     return await outbox.enqueue_select(
         store,
-        _eligible(meeting),
+        _eligible(meeting, vote),
         reason=f"vote:{vote.id}:ballot",
         message_key="votes.notify.ballot",
-        why_key="votes.why.signed_in",
+        why_key="votes.why.signed_in" if vote.signed_in_only else "votes.why.delegate",
         params=outbox.with_buttons(
             params(vote, meeting), [outbox.Button("votes.button.ballot", f"/vote ballot {vote.id}")]
         ),
@@ -210,7 +220,9 @@ async def may_vote(store: Store, vote: Vote, staff_id: int) -> None:
     if vote.status != "open":
         raise VoteError("votes.error.not_open", id=vote.id, status=vote.status)
     meeting = await meetings.get(store, vote.meeting_id)
-    allowed = await store.session.scalar(_eligible(meeting).where(Attendance.staff_id == staff_id))
+    allowed = await store.session.scalar(
+        _eligible(meeting, vote).where(Attendance.staff_id == staff_id)
+    )
     if allowed is None:
         raise VoteError("votes.error.not_signed_in", id=vote.id, meeting=meeting.id)
     voted = await store.session.scalar(
@@ -264,7 +276,9 @@ async def status(store: Store, vote: Vote) -> tuple[int, int]:
         await store.session.scalar(select(func.count()).where(VoteVoter.vote_id == vote.id)) or 0
     )
     eligible = int(
-        await store.session.scalar(select(func.count()).select_from(_eligible(meeting).subquery()))
+        await store.session.scalar(
+            select(func.count()).select_from(_eligible(meeting, vote).subquery())
+        )
         or 0
     )
     return voted, eligible
@@ -405,7 +419,7 @@ async def open_for(store: Store, staff_id: int) -> list[tuple[Vote, Meeting, boo
         .where(
             Vote.status == "open",
             Attendance.staff_id == staff_id,
-            Attendance.checked_in_at.is_not(None),
+            Attendance.checked_in_at.is_not(None) | Vote.signed_in_only.is_(False),
         )
         .order_by(Vote.id)
     )
@@ -518,3 +532,28 @@ async def export_rows(store: Store, meeting_id: int) -> list[dict[str, object]]:
                 {**base, "choice": c.name, "count": found.of(c.position, "yes"), "outcome": outcome}
             )
     return rows
+
+
+async def close_due(store: Store, now: datetime) -> int:
+    """Close the votes whose time is up (the scrutineers are told the count waits for them)."""
+    closed = 0
+    for vote in list(
+        await store.session.scalars(
+            select(Vote).where(Vote.status == "open", Vote.closes_at <= now)
+        )
+    ):
+        await close(store, vote)
+        await outbox.tell_each(
+            store,
+            vote.scrutineers,
+            reason=f"vote:{vote.id}:closed",
+            message_key="votes.notify.closed",
+            why_key="votes.why.scrutineer",
+            params=outbox.with_buttons(
+                {"id": vote.id, "title": vote.title},
+                [outbox.Button("votes.button.results", f"/vote results {vote.id}")],
+            ),
+            urgent=True,
+        )
+        closed += 1
+    return closed
