@@ -47,12 +47,26 @@ def require_runner(ctx: Ctx, meeting: Meeting) -> None:
 def choice_label(ctx: Ctx, vote: Vote, value: str, names: dict[int, str]) -> str:
     if vote.kind == "resolution":
         return ctx.t(f"votes.choice.{value}")
+    if vote.kind == "evaluation":
+        graded = votes.evaluation_marks(value)
+        return ctx.join(
+            [
+                ctx.t(
+                    "votes.count_line",
+                    label=names.get(p, str(p)),
+                    count=ctx.t(f"votes.grade.{votes.GRADES[g]}"),
+                )
+                for p, g in sorted(graded.items())
+            ]
+        )
     if value == "none":
         return ctx.t("votes.nobody")
     return ctx.join([names.get(int(p), p) for p in value.split(",")])
 
 
 def rule_text(ctx: Ctx, vote: Vote) -> str:
+    if vote.kind == "evaluation":
+        return ctx.t("votes.rule.evaluation")
     if vote.kind == "election":
         return ctx.t("votes.rule.election", seats=vote.seats)
     share = ctx.t("votes.share.two_thirds" if vote.share == "2/3" else "votes.share.half")
@@ -85,6 +99,8 @@ def rule_text(ctx: Ctx, vote: Vote) -> str:
 async def new(ctx: Ctx) -> Reply:
     meeting = await meetings.get(ctx.services, ctx.args["meeting"])
     require_runner(ctx, meeting)
+    # "STAFF_NO" for a candidate; "STAFF_NO:POST" for a person evaluated (O4001:工会主席).
+    candidates_given = (ctx.args.get("candidates") or "").split()
     vote = await votes.create(
         ctx.services,
         meeting,
@@ -93,7 +109,8 @@ async def new(ctx: Ctx) -> Reply:
         text=ctx.args.get("text") or "",
         secret=not ctx.args.get("named"),
         seats=ctx.args.get("seats") or 1,
-        candidate_nos=(ctx.args.get("candidates") or "").split() or None,
+        candidate_nos=[token.split(":", 1)[0] for token in candidates_given] or None,
+        posts={no: post for no, _, post in (t.partition(":") for t in candidates_given) if post},
         base=ctx.args.get("base") or rules.Base.EXPECTED,
         share="2/3" if ctx.args.get("two-thirds") else "1/2",
         scrutineer_nos=(ctx.args.get("scrutineers") or "").split() or None,
@@ -239,6 +256,25 @@ async def results(ctx: Ctx) -> Reply:
                 rule=rule_text(ctx, vote),
             )
         )
+    elif vote.kind == "evaluation":
+        for c in await votes.candidates(ctx.services, vote.id):
+            counts = [found.of(c.position, grade) for grade in votes.GRADES.values()]
+            graded = sum(counts) or 1
+            shares = ctx.join(
+                [
+                    ctx.t("votes.grade_count", label=ctx.t(f"votes.grade.{g}"), count=n)
+                    for g, n in zip(votes.GRADES.values(), counts, strict=True)
+                ]
+            )
+            items.append(
+                ctx.t(
+                    "votes.evaluation_line",
+                    name=c.name + (ctx.paren(c.post) if c.post else ""),
+                    shares=shares,
+                    excellent=f"{counts[0] / graded:.0%}",
+                    competent=f"{(counts[0] + counts[1]) / graded:.0%}",
+                )
+            )
     else:
         election = found.election
         assert election is not None
@@ -278,6 +314,19 @@ async def results(ctx: Ctx) -> Reply:
 
 def chart_bars(ctx: Ctx, found: votes.Tally, everyone: list[VoteCandidate]) -> chart.Bars:
     """The counts the text gives, as bars: per choice, or per candidate."""
+    if found.vote.kind == "evaluation":
+        return chart.Bars(
+            found.vote.title[:40],
+            [c.name for c in everyone],
+            [
+                (
+                    ctx.t(f"votes.grade.{grade}"),
+                    [float(found.of(c.position, grade)) for c in everyone],
+                )
+                for grade in votes.GRADES.values()
+            ],
+            stacked=True,
+        )
     if found.vote.kind == "resolution":
         labels = [ctx.t(f"votes.choice.{v}") for v in votes.RESOLUTION_CHOICES]
         numbers: list[float | None] = [float(found.of(0, v)) for v in votes.RESOLUTION_CHOICES]
@@ -355,6 +404,8 @@ async def ballot(ctx: Ctx) -> Reply:
         )
     everyone = await votes.candidates(ctx.services, vote.id)
     raw = ctx.args["marked"] or ""
+    if vote.kind == "evaluation":
+        return evaluation_ballot(ctx, vote, everyone, raw, footer)
     marked = sorted(
         {int(p) for p in raw.split(",") if p.isdigit() and 1 <= int(p) <= len(everyone)}
     )
@@ -379,6 +430,47 @@ async def ballot(ctx: Ctx) -> Reply:
     return Reply(
         title=ctx.t("votes.ballot_title", title=vote.title),
         text=ctx.t("votes.mark_up_to", seats=vote.seats),
+        items=items,
+        choices=choices,
+        footer=footer,
+        private=True,
+    )
+
+
+def evaluation_ballot(
+    ctx: Ctx, vote: Vote, everyone: list[VoteCandidate], raw: str, footer: str
+) -> Reply:
+    """One person at a time: the grades as buttons; the grades given so far ride along in
+    the buttons' commands, so nothing is stored until the ballot is cast."""
+    graded = votes.evaluation_marks(raw) if raw else {}
+    items = []
+    for c in everyone:
+        line = f"{c.position}. {c.name}" + (ctx.paren(c.post) if c.post else "")
+        if c.position in graded:
+            line += " · " + ctx.t(f"votes.grade.{votes.GRADES[graded[c.position]]}")
+        items.append(line)
+    so_far = ",".join(f"{p}{g}" for p, g in sorted(graded.items()))
+    waiting = [c for c in everyone if c.position not in graded]
+    if waiting:
+        person = waiting[0]
+        choices = [
+            Choice(
+                ctx.t(f"votes.grade.{grade}"),
+                f"/vote ballot {vote.id} "
+                + ",".join(filter(None, [so_far, f"{person.position}{letter}"])),
+            )
+            for letter, grade in votes.GRADES.items()
+        ]
+        shown = ctx.t("votes.grade_whom", name=person.name, n=person.position, count=len(everyone))
+    else:
+        go_on = ctx.t("votes.button.go_on", count=len(graded))
+        choices = [Choice(go_on, f"/vote choose {vote.id} {so_far}", "primary")]
+        shown = ctx.t("votes.graded_all")
+    if graded:
+        choices.append(Choice(ctx.t("votes.button.again"), f"/vote ballot {vote.id}"))
+    return Reply(
+        title=ctx.t("votes.ballot_title", title=vote.title),
+        text=shown,
         items=items,
         choices=choices,
         footer=footer,

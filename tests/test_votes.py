@@ -368,12 +368,59 @@ async def test_a_setting_lets_everyone_invited_vote(app: App) -> None:
     chat = ConsoleChat(app)
     meeting_id = await congress(app, DELEGATES[:6])
     app.dispatcher.settings = replace(
-        app.dispatcher.settings, env={**app.dispatcher.settings.env, "UNIONBOT_VOTES_INVITED_MAY_VOTE": "on"}
+        app.dispatcher.settings,
+        env={**app.dispatcher.settings.env, "UNIONBOT_VOTES_INVITED_MAY_VOTE": "on"},
     )
     made = await chat.say(
-        "O4001", f'/vote new {meeting_id} resolution "关于财务报告的决议" --scrutineers "D2002 D2003"'
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于财务报告的决议" --scrutineers "D2002 D2003"',
     )
     assert "受邀的全体代表" in made, made.text
     opened = await chat.say("O4001", "/vote open 1")
     assert "已发给 8 位" in opened, opened.text
     assert "已投出" in await cast_through_buttons(chat, "C3002", 1, "反对")  # not signed in
+
+
+async def test_an_evaluation_grades_each_person_and_reports_the_shares(
+    conversation: Chat, app: App
+) -> None:
+    meeting_id = await congress(app, DELEGATES[:6])
+    made = await conversation.say(
+        "O4001",
+        f'/vote new {meeting_id} evaluation "2026年度校领导民主测评" '
+        f'--candidates "O4001:工会主席 H5003:人事处处长" --scrutineers "D2002 D2003"',
+    )
+    assert not made.error and "民主评议" in made and "无记名" in made, made.text
+    await conversation.say("O4001", "/vote open 1")
+    grades = {
+        "D2001": ("优秀", "称职"),
+        "D2002": ("优秀", "基本称职"),
+        "D2003": ("称职", "称职"),
+        "D2101": ("优秀", "不称职"),
+        "D2102": ("称职", "称职"),
+        "D2103": ("优秀", "称职"),
+    }
+    for who, (first, second) in grades.items():
+        ballot = await conversation.say(who, "/vote ballot 1")
+        assert "黄强" in ballot and "工会主席" in ballot, ballot.text
+        pressed = next(c for c in ballot.replies[-1].choices if c.label == first)
+        ballot = await conversation.say(who, pressed.command)
+        pressed = next(c for c in ballot.replies[-1].choices if c.label == second)
+        ballot = await conversation.say(who, pressed.command)
+        go_on = next(c for c in ballot.replies[-1].choices if c.label.startswith("下一步"))
+        confirm = await conversation.say(who, go_on.command)
+        assert f"黄强：{first}" in confirm, confirm.text
+        cast = next(c for c in confirm.replies[-1].choices if c.label == "确认投出")
+        assert "已投出" in await conversation.say(who, cast.command)
+    incomplete = await conversation.say("C3001", "/vote cast 1 1a")
+    assert incomplete.error
+    await conversation.say("O4001", "/vote close 1")
+    await conversation.say("D2002", "/vote confirm 1")
+    await conversation.say("D2003", "/vote confirm 1")
+    result = await conversation.say("O4001", "/vote results 1")
+    assert "黄强（工会主席）：优秀 4、称职 2、基本称职 0、不称职 0" in result, result.text
+    assert "优秀率 67%，称职及以上 100%" in result, result.text
+    assert (
+        "罗斌（人事处处长）：优秀 0、称职 4、基本称职 1、不称职 1（优秀率 0%，称职及以上 67%）"
+        in result
+    )

@@ -37,8 +37,10 @@ from storage.store import Store
 from storage.upsert import insert_ignore
 from storage.votes import rules
 
-KINDS = ("resolution", "election")
+KINDS = ("resolution", "election", "evaluation")
 RESOLUTION_CHOICES = ("yes", "no", "abstain")  # 赞成 / 反对 / 弃权
+# 民主评议's grades, best first (优秀 / 称职 / 基本称职 / 不称职), a letter each on a ballot.
+GRADES = {"a": "excellent", "b": "competent", "c": "basic", "d": "incompetent"}
 
 
 async def get(store: Store, vote_id: int) -> Vote:
@@ -68,6 +70,7 @@ async def create(
     secret: bool = True,
     seats: int = 1,
     candidate_nos: list[str] | None = None,
+    posts: dict[str, str] | None = None,
     base: str = rules.Base.EXPECTED,
     share: str = "1/2",
     scrutineer_nos: list[str] | None = None,
@@ -92,8 +95,12 @@ async def create(
         kind=kind,
         title=title,
         text=text,
-        secret=secret or kind == "election",
-        choices=list(RESOLUTION_CHOICES) if kind == "resolution" else ["yes"],
+        secret=secret or kind != "resolution",  # elections and evaluations: always secret
+        choices=list(RESOLUTION_CHOICES)
+        if kind == "resolution"
+        else list(GRADES.values())
+        if kind == "evaluation"
+        else ["yes"],
         seats=seats,
         base=base,
         share=share,
@@ -110,12 +117,20 @@ async def create(
         raise VoteError("votes.error.scrutineers")
     if kind == "election" and (not candidate_nos or len(candidate_nos) < seats or seats < 1):
         raise VoteError("votes.error.candidates", seats=seats)
+    if kind == "evaluation" and not candidate_nos:
+        raise VoteError("votes.error.evaluated")
     store.session.add(vote)
     await store.session.flush()
     for position, no in enumerate(candidate_nos or [], start=1):
         staff_id, name = staff_of[no]
         store.session.add(
-            VoteCandidate(vote_id=vote.id, position=position, staff_id=staff_id, name=name)
+            VoteCandidate(
+                vote_id=vote.id,
+                position=position,
+                staff_id=staff_id,
+                name=name,
+                post=(posts or {}).get(no, ""),
+            )
         )
     await audit.record(store, "vote.create", "vote", vote.id, meeting=meeting.id, kind=kind)
     return vote
@@ -239,12 +254,28 @@ def marks_for(vote: Vote, choice: str, candidate_count: int) -> list[tuple[int, 
         if choice not in RESOLUTION_CHOICES:
             raise VoteError("votes.error.choice")
         return [(0, choice)]
+    if vote.kind == "evaluation":
+        graded = evaluation_marks(choice)
+        if sorted(graded) != list(range(1, candidate_count + 1)):
+            raise VoteError("votes.error.grade_everyone", count=candidate_count)
+        return [(p, GRADES[g]) for p, g in sorted(graded.items())]
     picked = sorted({int(p) for p in choice.split(",") if p.isdigit()}) if choice != "none" else []
     if any(not 1 <= p <= candidate_count for p in picked) or (choice != "none" and not picked):
         raise VoteError("votes.error.choice")
     if len(picked) > vote.seats:
         raise VoteError("votes.error.too_many", seats=vote.seats)
     return [(p, "yes") for p in picked]
+
+
+def evaluation_marks(choice: str) -> dict[int, str]:
+    """ "1a,2b,3a": a grade letter for each person's position. Refuses anything else."""
+    found: dict[int, str] = {}
+    for part in (p for p in choice.split(",") if p):
+        position, grade = part[:-1], part[-1:]
+        if not position.isdigit() or grade not in GRADES or int(position) in found:
+            raise VoteError("votes.error.choice")
+        found[int(position)] = grade
+    return found
 
 
 async def cast(store: Store, vote: Vote, staff_id: int, choice: str) -> None:
@@ -327,6 +358,8 @@ async def tally(store: Store, vote: Vote) -> Tally:
         found.setdefault(int(item), {})[str(value)] = int(n)
     result = Tally(vote=vote, cast=cast, counts=found)
     numbers = rules.Counts(vote.expected, vote.present, cast)
+    if vote.kind == "evaluation":
+        return result
     if vote.kind == "resolution":
         result.verdict = rules.resolution(
             found.get(0, {}).get("yes", 0), numbers, rules.Base(vote.base), share_of(vote)
@@ -338,6 +371,19 @@ async def tally(store: Store, vote: Vote) -> Tally:
         }
         result.election = rules.election(votes, vote.seats, cast)
     return result
+
+
+def evaluation_lines(found: Tally, everyone: list[VoteCandidate]) -> list[str]:
+    """Per person, language-neutral: name, the count of each grade (best first), and the
+    shares of 优秀 and of 称职 or better among the ballots that graded them."""
+    lines = []
+    for c in everyone:
+        counts = [found.of(c.position, grade) for grade in GRADES.values()]
+        graded = sum(counts)
+        excellent = counts[0] / graded if graded else 0.0
+        competent = (counts[0] + counts[1]) / graded if graded else 0.0
+        lines.append(f"{c.name} {'/'.join(map(str, counts))} ({excellent:.0%} / {competent:.0%})")
+    return lines
 
 
 async def confirm(store: Store, vote: Vote, staff_id: int) -> bool:
@@ -375,6 +421,9 @@ async def _announce(store: Store, vote: Vote) -> None:
             "abstain": found.of(0, "abstain"),
             "needed": found.verdict.needed,
         }
+    elif vote.kind == "evaluation":
+        key = "votes.notify.result_evaluation"
+        message |= {"people": "; ".join(evaluation_lines(found, await candidates(store, vote.id)))}
     else:
         assert found.election is not None
         names = {c.position: c.name for c in await candidates(store, vote.id)}
@@ -518,6 +567,18 @@ async def export_rows(store: Store, meeting_id: int) -> list[dict[str, object]]:
                 {**base, "choice": value, "count": found.of(0, value), "outcome": outcome}
                 for value in RESOLUTION_CHOICES
             ]
+            continue
+        if vote.kind == "evaluation":
+            for c in await candidates(store, vote.id):
+                rows += [
+                    {
+                        **base,
+                        "choice": f"{c.name}: {grade}",
+                        "count": found.of(c.position, grade),
+                        "outcome": "",
+                    }
+                    for grade in GRADES.values()
+                ]
             continue
         assert found.election is not None
         for c in await candidates(store, vote.id):
