@@ -90,10 +90,11 @@ async def _preview_text(
 def register(
     main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
 ) -> None:
-    from commands import _directory_cli, _export, _surveys_cli
+    from commands import _directory_cli, _export, _surveys_cli, _votes_cli
 
     _export.register(main, pass_state, prepare)
     _surveys_cli.register(main, pass_state, prepare)
+    _votes_cli.register(main, pass_state, prepare)
     _directory_cli.register(main, pass_state, prepare, _actor_for)
 
     @main.group("benefits")

@@ -424,3 +424,49 @@ async def test_an_evaluation_grades_each_person_and_reports_the_shares(
         "罗斌（人事处处长）：优秀 0、称职 4、基本称职 1、不称职 1（优秀率 0%，称职及以上 67%）"
         in result
     )
+
+
+async def test_votes_prepared_from_a_file_checked_line_by_line(app: App, tmp_path: object) -> None:
+    from pathlib import Path
+
+    from tests.cli import unionbot_async
+
+    meeting_id = await congress(app, DELEGATES[:6])
+    good = f"""
+meeting = {meeting_id}
+scrutineers = ["D2002", "D2003"]
+
+[[vote]]
+kind = "resolution"
+title = "关于校长工作报告的决议"
+
+[[vote]]
+kind = "election"
+title = "工会委员会委员选举"
+seats = 2
+candidates = ["T1001", "T1002", "O4101"]
+
+[[vote]]
+kind = "evaluation"
+title = "民主测评"
+candidates = ["O4001:工会主席"]
+minutes = 20
+"""
+    bad = good.replace('kind = "election"', 'kind = "poll"').replace("seats = 2", "seats = 0")
+    bad = bad.replace('kind = "evaluation"', 'kind = "evaluation"\nsecret = false')
+    folder = Path(str(tmp_path))
+    (folder / "good.toml").write_text(good, encoding="utf-8")
+    (folder / "bad.toml").write_text(bad, encoding="utf-8")
+    url = app.settings.database_url
+    refused = await unionbot_async(url, "votes", "check", str(folder / "bad.toml"))
+    lines = bad.splitlines()
+    assert refused.exit_code == 1
+    poll = lines.index('kind = "poll"') + 1
+    assert f"第 {poll} 行" in refused.output, refused.output
+    assert f"第 {lines.index('seats = 0') + 1} 行" in refused.output
+    assert f"第 {lines.index('secret = false') + 1} 行" in refused.output
+    made = await unionbot_async(url, "votes", "create", str(folder / "good.toml"), "--by", "O4001")
+    assert made.exit_code == 0 and "3 项表决：#1, #2, #3" in made.output, made.output
+    chat = ConsoleChat(app)
+    shown = await chat.say("O4001", "/vote show 3")
+    assert "民主评议" in shown and "开始后 20 分钟" in shown and "郑红" not in shown, shown.text

@@ -23,12 +23,13 @@ carries a catalogue key), and all mistakes at once, so one round of fixes is eno
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from storage import tomlfile
 from storage.errors import SurveyError
+from storage.tomlfile import Problem
 
 KINDS = ("single", "multiple", "scale", "text")
 AUDIENCES = ("everyone", "delegates", "sub_union", "employment")
@@ -67,13 +68,6 @@ class Definition:
     reminder_minutes: tuple[int, ...] = DEFAULT_REMINDERS
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    line: int
-    key: str
-    params: dict[str, object] = field(default_factory=dict)
-
-
 class DefinitionErrors(SurveyError):
     """Everything wrong with a survey file, each with its line."""
 
@@ -103,41 +97,13 @@ def _when(value: object, tz: tzinfo) -> datetime | None:
         return None
 
 
-class _Lines:
-    """Where a key or the n-th question starts in the source, for the messages."""
-
-    def __init__(self, source: str) -> None:
-        self.lines = source.splitlines()
-        self.questions = [
-            n for n, line in enumerate(self.lines, 1) if line.strip().startswith("[[question]]")
-        ]
-
-    def key(self, name: str, question: int | None = None) -> int:
-        start, end = 1, len(self.lines)
-        if question is not None and question < len(self.questions):
-            start = self.questions[question]
-            later = self.questions[question + 1 :]
-            end = later[0] - 1 if later else len(self.lines)
-        elif question is None and self.questions:
-            end = self.questions[0] - 1
-        pattern = re.compile(rf"\s*{re.escape(name)}\s*=")
-        for n in range(start, end + 1):
-            if pattern.match(self.lines[n - 1]):
-                return n
-        return start
-
-
 def parse(source: str, tz: tzinfo) -> Definition:
     """The survey the file describes. Refuses it with every problem and its line."""
-    try:
-        data = tomllib.loads(source)
-    except tomllib.TOMLDecodeError as exc:
-        found = re.search(r"line (\d+)", str(exc))
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise DefinitionErrors(
-            [Problem(int(found[1]) if found else 1, "surveys.def.syntax", {"detail": detail})]
-        ) from None
-    where = _Lines(source)
+    data, broken = tomlfile.load(source, "surveys.def.syntax")
+    if broken is not None or data is None:
+        assert broken is not None
+        raise DefinitionErrors([broken])
+    where = tomlfile.Lines(source, "question")
     problems: list[Problem] = []
 
     def problem(key: str, at: str, question: int | None = None, **params: object) -> None:
