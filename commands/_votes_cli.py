@@ -79,6 +79,8 @@ def register(
                     share="2/3" if planned.two_thirds else "1/2",
                     scrutineer_nos=list(planned.scrutineers) or None,
                     minutes=planned.minutes,
+                    categories=planned.categories,
+                    weights=planned.weights,
                 )
                 made.append(vote.id)
             return made

@@ -31,6 +31,27 @@ CHOICE = Arg("choice", text(200), metavar="CHOICE")
 INVITED_MAY_VOTE = "UNIONBOT_VOTES_INVITED_MAY_VOTE"
 
 
+def pairs(given: str | None) -> dict[str, str]:
+    """ "D2001:教师代表 D2002:干部代表" as a mapping; refuses a word without its colon."""
+    found = {}
+    for token in (given or "").split():
+        key, _, value = token.partition(":")
+        if not key or not value:
+            raise UserError("votes.error.pair", token=token)
+        found[key] = value
+    return found
+
+
+def weight(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise UserError("votes.error.weight", value=value) from None
+    if not 0 < number <= 100:
+        raise UserError("votes.error.weight", value=value)
+    return number
+
+
 def require_runner(ctx: Ctx, meeting: Meeting) -> None:
     """The school's officers run a staff congress's votes; a sub-union's officer those of
     their own college congress (二级教代会)."""
@@ -93,6 +114,8 @@ def rule_text(ctx: Ctx, vote: Vote) -> str:
         Option("two-thirds", flag=True),
         Option("scrutineers", text(200), metavar='"STAFF_NO STAFF_NO"'),
         Option("minutes", integer(1, 24 * 60), metavar="N"),
+        Option("categories", text(4000), metavar='"STAFF_NO:CATEGORY ..."'),
+        Option("weights", text(500), metavar='"CATEGORY:WEIGHT ..."'),
     ],
     permission=roles(*RUNNERS),
 )
@@ -116,6 +139,8 @@ async def new(ctx: Ctx) -> Reply:
         scrutineer_nos=(ctx.args.get("scrutineers") or "").split() or None,
         signed_in_only=ctx.settings.value(INVITED_MAY_VOTE, "off").lower() != "on",
         minutes=ctx.args.get("minutes"),
+        categories=pairs(ctx.args.get("categories")),
+        weights={k: weight(v) for k, v in pairs(ctx.args.get("weights")).items()},
     )
     shown = await show_vote(ctx, vote)
     shown.text = ctx.t("votes.created", id=vote.id) + ("\n" + shown.text if shown.text else "")
@@ -275,6 +300,27 @@ async def results(ctx: Ctx) -> Reply:
                     competent=f"{(counts[0] + counts[1]) / graded:.0%}",
                 )
             )
+            for category, size in sorted(found.categories.items()):
+                items.append(
+                    ctx.t(
+                        "votes.category_line",
+                        category=category,
+                        n=size,
+                        excellent=f"{found.share(c.position, 1, category):.0%}",
+                        competent=f"{found.share(c.position, 2, category):.0%}",
+                    )
+                )
+            weighted = found.weighted(c.position, 1)
+            if weighted is not None:
+                items.append(
+                    ctx.t(
+                        "votes.weighted_line",
+                        excellent=f"{weighted:.0%}",
+                        competent=f"{found.weighted(c.position, 2) or 0:.0%}",
+                    )
+                )
+        if vote.categories and not found.categories:
+            lines.append(ctx.t("votes.categories_hidden", most=votes.MIN_GROUP))
     else:
         election = found.election
         assert election is not None

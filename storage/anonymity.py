@@ -120,7 +120,13 @@ async def reshuffle_vote(store: Store, vote_id: int) -> None:
         .where(Ballot.vote_id == vote_id)
     ):
         marks.setdefault(key, []).append((item, value))
-    keys = list(await session.scalars(select(Ballot.key).where(Ballot.vote_id == vote_id)))
+    keys = list(
+        (
+            await session.execute(
+                select(Ballot.key, Ballot.category).where(Ballot.vote_id == vote_id)
+            )
+        ).all()
+    )
     voters = list(
         await session.scalars(select(VoteVoter.staff_id).where(VoteVoter.vote_id == vote_id))
     )
@@ -128,10 +134,15 @@ async def reshuffle_vote(store: Store, vote_id: int) -> None:
     await session.execute(delete(VoteVoter).where(VoteVoter.vote_id == vote_id))
     _shuffle(keys)
     _shuffle(voters)
-    fresh = [(secrets.token_hex(16).upper(), marks.get(key, [])) for key in keys]
+    fresh = [
+        (secrets.token_hex(16).upper(), category, marks.get(key, [])) for key, category in keys
+    ]
     if fresh:
-        await session.execute(insert(Ballot), [{"key": k, "vote_id": vote_id} for k, _ in fresh])
-        rows = [{"ballot_key": k, "item": i, "value": v} for k, given in fresh for i, v in given]
+        await session.execute(
+            insert(Ballot),
+            [{"key": k, "vote_id": vote_id, "category": c} for k, c, _ in fresh],
+        )
+        rows = [{"ballot_key": k, "item": i, "value": v} for k, _, given in fresh for i, v in given]
         if rows:
             await session.execute(insert(BallotMark), rows)
     if voters:

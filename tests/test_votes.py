@@ -202,7 +202,9 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
         }
         order_after = list(await session.scalars(select(VoteVoter.staff_id).order_by(VoteVoter.id)))
         keys_after = set(await session.scalars(select(Ballot.key)))
-    assert columns == {"key", "vote_id", "ballot_key", "item", "value"}, "no person, no time"
+    assert columns == {"key", "vote_id", "category", "ballot_key", "item", "value"}, (
+        "no person, no time"
+    )
     assert not keys_before & keys_after, "new keys at closing"
     assert sorted(order_after) == sorted(order_before) and order_after != order_before
     assert not [line for table, line in dump if "/vote cast" in line or "/vote choose" in line]
@@ -470,3 +472,45 @@ minutes = 20
     chat = ConsoleChat(app)
     shown = await chat.say("O4001", "/vote show 3")
     assert "民主评议" in shown and "开始后 20 分钟" in shown and "郑红" not in shown, shown.text
+
+
+
+async def test_an_evaluation_split_by_voter_category_only_where_groups_have_five(
+    any_app: App,
+) -> None:
+    app = any_app
+    chat = ConsoleChat(app)
+    people = await add_people(app, 10, "console", lambda no: no)
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*people, *DELEGATES[:6]])
+    teachers, cadres = people[:5], people[5:]
+    categories = " ".join(
+        [f"{p}:教师代表" for p in teachers]
+        + [f"{p}:干部代表" for p in cadres]
+        + ["D2001:工勤代表", "D2002:工勤代表"]
+    )
+    made = await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} evaluation "民主测评" --candidates "O4001:工会主席" '
+        f'--categories "{categories}" --weights "教师代表:3 干部代表:1" --scrutineers "D2002 D2003"',
+    )
+    assert not made.error, made.text
+    await chat.say("O4001", "/vote open 1")
+    for who in teachers:  # every teacher: 优秀
+        await chat.say(who, "/vote cast 1 1a")
+    for n, who in enumerate(cadres):  # cadres: 优秀 once, 称职 four times
+        await chat.say(who, f"/vote cast 1 1{'a' if n == 0 else 'b'}")
+    for who in ("D2001", "D2002"):  # a category of two: counted, never shown apart
+        await chat.say(who, "/vote cast 1 1c")
+    await chat.say("O4001", "/vote close 1")
+    await chat.say("D2002", "/vote confirm 1")
+    await chat.say("D2003", "/vote confirm 1")
+    result = await chat.say("O4001", "/vote results 1")
+    assert "其中教师代表（5 人）：优秀率 100%" in result, result.text
+    assert "其中干部代表（5 人）：优秀率 20%，称职及以上 100%" in result
+    assert "工勤代表" not in result, "a category of two is not shown"
+    assert "加权：优秀率 80%，称职及以上 100%" in result, "(3 x 100% + 1 x 20%) / 4"
+    async with app.database.session() as session:
+        kept = set(await session.scalars(select(Ballot.category)))
+    assert kept == {"教师代表", "干部代表", None}, "the small category lost its name at closing"

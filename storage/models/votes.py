@@ -43,6 +43,9 @@ class Vote(Base):
         Integer, default=None
     )  # open this long, then closed
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # An evaluation's voter categories (staff id -> 教师代表 / 干部代表) and their weights.
+    categories: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    weights: Mapped[dict[str, float]] = mapped_column(JSONType, default=dict)
     runoff_of: Mapped[int | None] = mapped_column(ForeignKey("votes.id"), default=None)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -84,6 +87,9 @@ class Ballot(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"), index=True)
+    # The voter's category in an evaluation that has them; at closing a category with
+    # fewer than MIN_GROUP ballots loses its name, as it could point at people.
+    category: Mapped[str | None] = mapped_column(String(50), default=None)
 
 
 class BallotMark(Base):

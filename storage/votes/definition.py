@@ -26,11 +26,13 @@ once, and names every mistake with its line.
     kind = "evaluation"
     title = "2026年度校领导民主测评"
     candidates = ["O4001:工会主席", "H5003:人事处处长"]
+    categories = { D2001 = "教师代表", D2101 = "干部代表" }   # optional, per delegate
+    weights = { "教师代表" = 0.6, "干部代表" = 0.4 }          # optional
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from storage import tomlfile
 from storage.errors import VoteError
@@ -52,6 +54,8 @@ class Planned:
     two_thirds: bool
     scrutineers: tuple[str, ...]
     minutes: int | None
+    categories: dict[str, str] = field(default_factory=dict)  # staff number -> category
+    weights: dict[str, float] = field(default_factory=dict)  # category -> weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ def parse(source: str) -> Plan:
         raw = []
     planned = []
     known = {"kind", "title", "text", "secret", "seats", "candidates", "base", "two_thirds"}
-    known |= {"scrutineers", "minutes"}
+    known |= {"scrutineers", "minutes", "categories", "weights"}
     for n, table in enumerate(raw):
         if not isinstance(table, dict):
             problem("votes.def.table", "kind", n, number=n + 1)
@@ -145,6 +149,23 @@ def parse(source: str) -> Plan:
         minutes = table.get("minutes")
         if minutes is not None and (not isinstance(minutes, int) or not 1 <= minutes <= 1440):
             problem("votes.def.minutes", "minutes", n, number=n + 1)
+        categories = table.get("categories", {})
+        if not isinstance(categories, dict) or not all(
+            isinstance(v, str) and v for v in categories.values()
+        ):
+            problem("votes.def.categories", "categories", n, number=n + 1)
+            categories = {}
+        weights = table.get("weights", {})
+        if not isinstance(weights, dict) or not all(
+            isinstance(w, int | float) and not isinstance(w, bool) and 0 < w <= 100
+            for w in weights.values()
+        ):
+            problem("votes.def.weights", "weights", n, number=n + 1)
+            weights = {}
+        if (categories or weights) and kind != "evaluation":
+            problem(
+                "votes.def.categories", "categories" if categories else "weights", n, number=n + 1
+            )
         if len(problems) == errors_before:
             planned.append(
                 Planned(
@@ -158,6 +179,8 @@ def parse(source: str) -> Plan:
                     two_thirds=bool(two_thirds),
                     scrutineers=own or (),
                     minutes=minutes,
+                    categories={str(k): str(v) for k, v in categories.items()},
+                    weights={str(k): float(v) for k, v in weights.items()},
                 )
             )
     if problems:

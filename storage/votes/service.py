@@ -11,11 +11,11 @@ voters in random order (`storage.anonymity`).
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.sql import Select
 
 from storage import anonymity, audit, groups, outbox
@@ -41,6 +41,7 @@ KINDS = ("resolution", "election", "evaluation")
 RESOLUTION_CHOICES = ("yes", "no", "abstain")  # 赞成 / 反对 / 弃权
 # 民主评议's grades, best first (优秀 / 称职 / 基本称职 / 不称职), a letter each on a ballot.
 GRADES = {"a": "excellent", "b": "competent", "c": "basic", "d": "incompetent"}
+MIN_GROUP = 5  # a voter category is shown (and kept) only with at least this many ballots
 
 
 async def get(store: Store, vote_id: int) -> Vote:
@@ -77,6 +78,8 @@ async def create(
     runoff_of: int | None = None,
     signed_in_only: bool = True,
     minutes: int | None = None,
+    categories: dict[str, str] | None = None,
+    weights: dict[str, float] | None = None,
 ) -> Vote:
     """A vote prepared for a meeting. An election is always secret, needs more candidates
     than nobody and at least as many as its seats; two scrutineers are named for a secret
@@ -89,7 +92,13 @@ async def create(
         raise VoteError("votes.error.base")
     if share not in ("1/2", "2/3"):
         raise VoteError("votes.error.share")
-    staff_of = await _staff(store, [*(candidate_nos or []), *(scrutineer_nos or [])])
+    if (categories or weights) and kind != "evaluation":
+        raise VoteError("votes.error.categories_evaluation_only")
+    if weights and set(weights) - set((categories or {}).values()):
+        raise VoteError("votes.error.weights")
+    staff_of = await _staff(
+        store, [*(candidate_nos or []), *(scrutineer_nos or []), *(categories or {})]
+    )
     vote = Vote(
         meeting_id=meeting.id,
         kind=kind,
@@ -110,6 +119,8 @@ async def create(
         runoff_of=runoff_of,
         signed_in_only=signed_in_only,
         minutes=minutes,
+        categories={str(staff_of[no][0]): c for no, c in (categories or {}).items()},
+        weights=dict(weights or {}),
         created_by=store.actor.staff_id,
         created_at=utcnow(),
     )
@@ -293,7 +304,7 @@ async def cast(store: Store, vote: Vote, staff_id: int, choice: str) -> None:
     if not first:
         raise VoteError("votes.error.already_voted", id=vote.id)
     key = secrets.token_hex(16).upper()
-    store.session.add(Ballot(key=key, vote_id=vote.id))
+    store.session.add(Ballot(key=key, vote_id=vote.id, category=vote.categories.get(str(staff_id))))
     await store.session.flush()
     if marks:
         store.session.add_all(BallotMark(ballot_key=key, item=i, value=v) for i, v in marks)
@@ -326,6 +337,18 @@ async def close(store: Store, vote: Vote) -> None:
     vote.status = "closed"
     vote.closed_at = utcnow()
     await outbox.cancel_pending(store, f"vote:{vote.id}:ballot")
+    if vote.categories:  # a category too small to show could point at its few voters
+        small = (
+            select(Ballot.category)
+            .where(Ballot.vote_id == vote.id, Ballot.category.is_not(None))
+            .group_by(Ballot.category)
+            .having(func.count() < MIN_GROUP)
+        )
+        await store.session.execute(
+            update(Ballot)
+            .where(Ballot.vote_id == vote.id, Ballot.category.in_(small))
+            .values(category=None)
+        )
     if vote.secret:
         await anonymity.reshuffle_vote(store, vote.id)
     await audit.record(store, "vote.close", "vote", vote.id)
@@ -338,9 +361,31 @@ class Tally:
     counts: dict[int, dict[str, int]]  # item -> value -> ballots
     verdict: rules.Verdict | None = None
     election: rules.Election | None = None
+    # An evaluation's voter categories of at least MIN_GROUP ballots: category -> ballots,
+    # and category -> item -> value -> ballots.
+    categories: dict[str, int] = field(default_factory=dict)
+    by_category: dict[str, dict[int, dict[str, int]]] = field(default_factory=dict)
 
     def of(self, item: int, value: str) -> int:
         return self.counts.get(item, {}).get(value, 0)
+
+    def share(self, item: int, best: int, category: str | None = None) -> float:
+        """The share of ballots that gave `item` one of the `best` grades (1: 优秀; 2: 称职
+        or better), overall or within a category."""
+        counts = self.counts if category is None else self.by_category.get(category, {})
+        given = counts.get(item, {})
+        graded = sum(given.values())
+        top = sum(given.get(grade, 0) for grade in list(GRADES.values())[:best])
+        return top / graded if graded else 0.0
+
+    def weighted(self, item: int, best: int) -> float | None:
+        """The categories' shares weighted as the vote says (None without weights, or when
+        a weighted category is too small to show)."""
+        weights = self.vote.weights
+        if not weights or any(c not in self.categories for c in weights):
+            return None
+        total = sum(weights.values())
+        return sum(w * self.share(item, best, c) for c, w in weights.items()) / total
 
 
 async def tally(store: Store, vote: Vote) -> Tally:
@@ -359,6 +404,25 @@ async def tally(store: Store, vote: Vote) -> Tally:
     result = Tally(vote=vote, cast=cast, counts=found)
     numbers = rules.Counts(vote.expected, vote.present, cast)
     if vote.kind == "evaluation":
+        if vote.categories:
+            sizes = {
+                str(c): int(n)
+                for c, n in await store.session.execute(
+                    select(Ballot.category, func.count())
+                    .where(Ballot.vote_id == vote.id, Ballot.category.is_not(None))
+                    .group_by(Ballot.category)
+                )
+            }
+            result.categories = {c: n for c, n in sizes.items() if n >= MIN_GROUP}
+            for category, item, value, n in await store.session.execute(
+                select(Ballot.category, BallotMark.item, BallotMark.value, func.count())
+                .join(Ballot, Ballot.key == BallotMark.ballot_key)
+                .where(Ballot.vote_id == vote.id, Ballot.category.in_(list(result.categories)))
+                .group_by(Ballot.category, BallotMark.item, BallotMark.value)
+            ):
+                result.by_category.setdefault(str(category), {}).setdefault(int(item), {})[
+                    str(value)
+                ] = int(n)
         return result
     if vote.kind == "resolution":
         result.verdict = rules.resolution(

@@ -54,6 +54,16 @@ def upgrade() -> None:
         sa.Column("signed_in_only", sa.Boolean(), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=True),
         sa.Column("closes_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "categories",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "weights",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("runoff_of", sa.Integer(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -75,6 +85,7 @@ def upgrade() -> None:
         "ballots",
         sa.Column("key", sa.String(length=32), nullable=False),
         sa.Column("vote_id", sa.Integer(), nullable=False),
+        sa.Column("category", sa.String(length=50), nullable=True),
         sa.ForeignKeyConstraint(
             ["vote_id"], ["votes.id"], name=op.f("fk_ballots_vote_id_votes"), ondelete="CASCADE"
         ),
