@@ -549,9 +549,13 @@ async def choose(ctx: Ctx) -> Reply:
 @area.command("vote cast", aliases=["表决 投出"], args=[VOTE_ID, CHOICE], private=True, hidden=True)
 async def cast(ctx: Ctx) -> Reply:
     vote = await votes.get(ctx.services, ctx.args["id"])
-    names = {c.position: c.name for c in await votes.candidates(ctx.services, vote.id)}
     value = ctx.args["choice"].strip()
     await votes.cast(ctx.services, vote, ctx.user.id, value)
+    names = (
+        {}
+        if vote.kind == "resolution"
+        else {c.position: c.name for c in await votes.candidates(ctx.services, vote.id)}
+    )
     return Reply(
         text=ctx.t(
             "votes.cast_done", title=vote.title, choice=choice_label(ctx, vote, value, names)

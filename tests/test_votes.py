@@ -474,7 +474,6 @@ minutes = 20
     assert "民主评议" in shown and "开始后 20 分钟" in shown and "郑红" not in shown, shown.text
 
 
-
 async def test_an_evaluation_split_by_voter_category_only_where_groups_have_five(
     any_app: App,
 ) -> None:
