@@ -12,6 +12,7 @@ import asyncio
 
 from bot.args import Arg, Option, choice, integer, text
 from bot.errors import UserError
+from bot.forms import Form, FormField, StartForm
 from bot.permissions import roles
 from bot.registry import Area
 from bot.render import chart
@@ -102,8 +103,13 @@ def rule_text(ctx: Ctx, vote: Vote) -> str:
     aliases=["表决 新建", "新建表决"],
     args=[
         Arg("meeting", integer(1), metavar="MEETING_ID"),
-        Arg("kind", choice({k: k for k in votes.KINDS}), metavar="resolution|election"),
-        Arg("title", text(200)),
+        Arg(
+            "kind",
+            choice({k: k for k in votes.KINDS}),
+            required=False,
+            metavar="resolution|election|evaluation",
+        ),
+        Arg("title", text(200), required=False),
     ],
     options=[
         Option("text", text(2000), metavar="TEXT"),
@@ -119,9 +125,15 @@ def rule_text(ctx: Ctx, vote: Vote) -> str:
     ],
     permission=roles(*RUNNERS),
 )
-async def new(ctx: Ctx) -> Reply:
+async def new(ctx: Ctx) -> Reply | StartForm:
+    """With a kind and a title, prepared at once; with the meeting alone, a form asks for
+    the rest (step by step, or a dialog on Slack)."""
     meeting = await meetings.get(ctx.services, ctx.args["meeting"])
     require_runner(ctx, meeting)
+    if not ctx.args.get("kind") or not ctx.args.get("title"):
+        if ctx.args.get("kind") or ctx.args.get("title"):
+            raise UserError("votes.error.kind_and_title")
+        return StartForm(FORM, context={"meeting": meeting.id})
     # "STAFF_NO" for a candidate; "STAFF_NO:POST" for a person evaluated (O4001:工会主席).
     candidates_given = (ctx.args.get("candidates") or "").split()
     vote = await votes.create(
@@ -145,6 +157,78 @@ async def new(ctx: Ctx) -> Reply:
     shown = await show_vote(ctx, vote)
     shown.text = ctx.t("votes.created", id=vote.id) + ("\n" + shown.text if shown.text else "")
     return shown
+
+
+FORM = "vote"
+
+
+async def from_form(ctx: Ctx, values: dict[str, object], context: dict[str, object]) -> Reply:
+    meeting = await meetings.get(ctx.services, int(str(context["meeting"])))
+    require_runner(ctx, meeting)
+    given = str(values.get("candidates") or "").split()
+    vote = await votes.create(
+        ctx.services,
+        meeting,
+        kind=str(values["kind"]),
+        title=str(values["title"]),
+        text=str(values.get("text") or ""),
+        secret=values.get("secret") != "named",
+        seats=int(str(values.get("seats") or 1)),
+        candidate_nos=[token.split(":", 1)[0] for token in given] or None,
+        posts={no: post for no, _, post in (t.partition(":") for t in given) if post},
+        share="2/3" if values.get("majority") == "two_thirds" else "1/2",
+        scrutineer_nos=str(values.get("scrutineers") or "").split() or None,
+        signed_in_only=ctx.settings.value(INVITED_MAY_VOTE, "off").lower() != "on",
+    )
+    shown = await show_vote(ctx, vote)
+    shown.text = ctx.t("votes.created", id=vote.id) + ("\n" + shown.text if shown.text else "")
+    return shown
+
+
+area.form(
+    Form(
+        name=FORM,
+        title_key="votes.form.title",
+        fields=(
+            FormField(
+                "kind",
+                "votes.form.kind",
+                choices=tuple((k, f"votes.kind.{k}") for k in votes.KINDS),
+            ),
+            FormField("title", "votes.form.name", text(200)),
+            FormField("text", "votes.form.text", text(2000), required=False, multiline=True),
+            FormField(
+                "candidates",
+                "votes.form.candidates",
+                text(2000),
+                required=False,
+                hint_key="votes.form.hint_candidates",
+            ),
+            FormField("seats", "votes.form.seats", integer(1, 50), required=False),
+            FormField(
+                "majority",
+                "votes.form.majority",
+                choices=(("half", "votes.share.half"), ("two_thirds", "votes.share.two_thirds")),
+                required=False,
+            ),
+            FormField(
+                "secret",
+                "votes.form.secret",
+                choices=(("secret", "votes.secret"), ("named", "votes.named")),
+                required=False,
+            ),
+            FormField(
+                "scrutineers",
+                "votes.form.scrutineers",
+                text(200),
+                required=False,
+                hint_key="votes.form.hint_scrutineers",
+            ),
+        ),
+        on_submit=from_form,
+        permission=roles(*RUNNERS),
+    )
+)
 
 
 @area.command("vote show", aliases=["表决 查看"], args=[VOTE_ID])

@@ -177,11 +177,16 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
     choices = ["赞成", "赞成", "反对", "弃权", "赞成", "反对", "赞成", "赞成"]
     for who, label in zip(DELEGATES, choices, strict=True):
         await cast_through_buttons(chat, who, 1, label)
+    physical = text(
+        "SELECT staff_id FROM vote_voters ORDER BY "
+        + ("rowid" if app.database.sqlite else "ctid")  # the order rows lie in the table
+    )
     async with app.database.session() as session:
         order_before = list(
             await session.scalars(select(VoteVoter.staff_id).order_by(VoteVoter.id))
         )
         keys_before = set(await session.scalars(select(Ballot.key)))
+        stored_before = list(await session.scalars(physical))
     await chat.say("O4001", "/vote close 1")
     async with app.database.session() as session:
         names = await session.run_sync(lambda s: inspect(s.connection()).get_table_names())
@@ -202,11 +207,14 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
         }
         order_after = list(await session.scalars(select(VoteVoter.staff_id).order_by(VoteVoter.id)))
         keys_after = set(await session.scalars(select(Ballot.key)))
+        stored_after = list(await session.scalars(physical))
     assert columns == {"key", "vote_id", "category", "ballot_key", "item", "value"}, (
         "no person, no time"
     )
     assert not keys_before & keys_after, "new keys at closing"
     assert sorted(order_after) == sorted(order_before) and order_after != order_before
+    assert stored_before == order_before, "before closing, rows lie in the order of casting"
+    assert stored_after != stored_before, "after, the physical order is another (1 in 8! it is not)"
     assert not [line for table, line in dump if "/vote cast" in line or "/vote choose" in line]
     assert not [line for table, line in dump if table == "audit_log" and "vote.cast" in line]
     assert not [line for table, line in dump if table == "identities" and "vote" in line]
@@ -217,8 +225,8 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
     assert "未通过" in result and "需赞成 6 票" in result, "two thirds of 8 expected"
 
 
-async def test_an_election_with_a_tie_and_a_further_round(app: App) -> None:
-    chat = ConsoleChat(app)
+async def test_an_election_with_a_tie_and_a_further_round(conversation: Chat, app: App) -> None:
+    chat = conversation
     meeting_id = await congress(app, DELEGATES)
     made = await chat.say(
         "O4001",
@@ -249,8 +257,10 @@ async def test_an_election_with_a_tie_and_a_further_round(app: App) -> None:
     assert "林晓" in shown and "何平" in shown and "张伟" not in shown
 
 
-async def test_an_officer_of_another_sub_union_is_refused_at_the_first_step(app: App) -> None:
-    chat = ConsoleChat(app)
+async def test_an_officer_of_another_sub_union_is_refused_at_the_first_step(
+    conversation: Chat, app: App
+) -> None:
+    chat = conversation
     meeting_id = await congress(app, [], kind="college", scope="计算机学院分工会")
     refused = await chat.say(
         "O4102",
@@ -513,3 +523,106 @@ async def test_an_evaluation_split_by_voter_category_only_where_groups_have_five
     async with app.database.session() as session:
         kept = set(await session.scalars(select(Ballot.category)))
     assert kept == {"教师代表", "干部代表", None}, "the small category lost its name at closing"
+
+
+async def test_vote_new_with_only_the_meeting_asks_in_a_form(app: App) -> None:
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES[:6])
+    asked = await chat.say("O4001", f"/vote new {meeting_id}")
+    assert not asked.error and "类别" in asked, asked.text
+    for answer in ["2", "工会委员会委员选举", "-", "T1001 T1002 O4101", "2", "-", "-"]:
+        said = await chat.say("O4001", answer)
+        assert not said.error, said.text
+    made = await chat.say("O4001", "D2002 D2003")
+    assert "已准备表决 #1" in made and "选举" in made and "张伟" in made, made.text
+    half = await chat.say("O4001", f"/vote new {meeting_id} resolution")
+    assert half.error and "同时写上类别和标题" in half
+
+
+async def test_the_result_charts_numbers_are_the_texts(app: App) -> None:
+    from bot.render import chart
+    from commands.votes import chart_bars
+    from storage.votes import service as votes
+
+    chat = ConsoleChat(app)
+    meeting_id = await congress(app, DELEGATES)
+    await chat.say(
+        "O4001", f'/vote new {meeting_id} resolution "关于章程的决议" --scrutineers "D2002 D2003"'
+    )
+    await chat.say("O4001", "/vote open 1")
+    for who, choice in zip(DELEGATES, ["yes"] * 5 + ["no"] * 2 + ["abstain"], strict=True):
+        await chat.say(who, f"/vote cast 1 {choice}")
+    await chat.say("O4001", "/vote close 1")
+    said = await chat.say("O4001", "/vote results 1")
+    async with app.database.session() as session:
+        store = Store(session)
+        found = await votes.tally(store, await votes.get(store, 1))
+
+    class Ctx:
+        def t(self, key: str, **params: object) -> str:
+            return app.catalog.get("zh", key, **params)
+
+    bars = chart_bars(Ctx(), found, [])  # type: ignore[arg-type]
+    assert bars.series[0][1] == [5.0, 2.0, 1.0]
+    assert "赞成：5" in said and "反对：2" in said and "弃权：1" in said
+    drawn = chart.texts(chart.figure("t", [bars]))
+    assert {"5", "2", "1"} <= set(drawn)
+
+
+@pytest.mark.parametrize("people", [120])
+async def test_delegates_pressing_cast_at_once_on_telegram_count_once(
+    any_app: App, people: int
+) -> None:
+    """The button path of a real adapter: every delegate presses the confirmation's Cast
+    button at once, and again; each ballot counts once, the second press is told."""
+    from collections import Counter
+
+    from tests.drivers.telegram import telegram_driver
+
+    app = any_app
+    staff = await add_people(app, people, "telegram", lambda no: str(600_000 + int(no[1:])))
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*staff, *DELEGATES])
+    chat = ConsoleChat(app)
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
+    )
+    await chat.say("O4001", "/vote open 1")
+    async with telegram_driver(app) as tg:
+
+        def press(staff_no: str, n: int) -> dict[str, object]:
+            uid = 600_000 + int(staff_no[1:])
+            return {
+                "update_id": 800_000 + n * 1000 + int(staff_no[1:]),
+                "callback_query": {
+                    "id": f"cbq-{staff_no}-{n}",
+                    "chat_instance": "x",
+                    "data": "/vote cast 1 yes",
+                    "from": {"id": uid, "is_bot": False, "first_name": staff_no},
+                    "message": {
+                        "message_id": 7,
+                        "date": 0,
+                        "chat": {"id": uid, "type": "private"},
+                        "text": "请确认",
+                        "from": {"id": 999, "is_bot": True, "first_name": "UnionBot"},
+                    },
+                },
+            }
+
+        statuses = await asyncio.gather(
+            *(tg.post(press(no, 0)) for no in staff), *(tg.post(press(no, 1)) for no in staff)
+        )
+        assert set(statuses) == {200}
+        texts = [plain_text(c.params.get("text")) for c in tg.fake.sent()]
+    assert sum("已投出" in t for t in texts) == people, Counter(texts).most_common(3)
+    assert sum("已经投过" in t for t in texts) == people
+    async with app.database.session() as session:
+        assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == people
+
+
+def plain_text(value: object) -> str:
+    from tests.drivers.telegram import plain
+
+    return plain(str(value or ""))
