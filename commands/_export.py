@@ -84,6 +84,26 @@ def _figures(figures: statistics.Stats) -> list[dict[str, Any]]:
     return out
 
 
+def file_options(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--format xlsx|csv` and `--out FILE`, as every export takes them."""
+
+    def add(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--out",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"File to write (default: {default}).",
+        )(command)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["xlsx", "csv"]),
+            default="xlsx",
+            show_default=True,
+        )(command)
+
+    return add
+
+
 def register(
     main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
 ) -> None:
@@ -99,14 +119,7 @@ def register(
         metavar="NAME",
         help="The congress session (届次), e.g. 第五届第三次.",
     )
-    @click.option(
-        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
-    )
-    @click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write (default: proposals-SESSION.FORMAT).",
-    )
+    @file_options("proposals-SESSION.FORMAT")
     @pass_state
     def export_proposals(state: Any, session_name: str, fmt: str, out: Path | None) -> None:
         """The 提案汇编: one row per proposal, status as a stable English code, and the
@@ -152,14 +165,7 @@ def register(
 
     @export_group.command("benefits")
     @click.option("--year", type=int, required=True, help="The year applications were filed in.")
-    @click.option(
-        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
-    )
-    @click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write (default: benefits-YEAR.FORMAT).",
-    )
+    @file_options("benefits-YEAR.FORMAT")
     @pass_state
     def export_benefits(state: Any, year: int, fmt: str, out: Path | None) -> None:
         """The year's benefits ledger: one row per application, and (xlsx) the totals per
@@ -191,14 +197,7 @@ def register(
 
     @export_group.command("activities")
     @click.option("--year", type=int, required=True, help="The year the activities took place.")
-    @click.option(
-        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
-    )
-    @click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write (default: activities-YEAR.FORMAT).",
-    )
+    @file_options("activities-YEAR.FORMAT")
     @pass_state
     def export_activities(state: Any, year: int, fmt: str, out: Path | None) -> None:
         """Participation per activity and sub-union (signed up, confirmed, signed in, with a
@@ -222,14 +221,7 @@ def register(
 
     @export_group.command("votes")
     @click.option("--meeting", "meeting_id", type=int, required=True, help="The meeting's number.")
-    @click.option(
-        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
-    )
-    @click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write (default: votes-MEETING.FORMAT).",
-    )
+    @file_options("votes-MEETING.FORMAT")
     @pass_state
     def export_votes(state: Any, meeting_id: int, fmt: str, out: Path | None) -> None:
         """A meeting's closed votes: the count of each choice or candidate, the turnout and

@@ -102,6 +102,7 @@ def register(
     main: click.Group, pass_state: Callable[..., Any], prepare: Callable[[Any], None]
 ) -> None:
     from commands._cli import _actor_for, in_store
+    from commands._export import file_options
 
     @main.group("surveys")
     def surveys_group() -> None:
@@ -151,14 +152,7 @@ def register(
 
     @export_group.command("survey")
     @click.argument("survey_id", type=int)
-    @click.option(
-        "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
-    )
-    @click.option(
-        "--out",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="File to write (default: survey-ID.FORMAT).",
-    )
+    @file_options("survey-ID.FORMAT")
     @pass_state
     def export_survey(state: Any, survey_id: int, fmt: str, out: Path | None) -> None:
         """Every submitted response (no identity for an anonymous survey) and the counts."""
