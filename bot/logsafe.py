@@ -38,3 +38,13 @@ def redact_in_logs(*secrets: str) -> None:
 
         logging.setLogRecordFactory(factory)
         _INSTALLED = True
+
+
+def quiet_payloads(*loggers: str) -> None:
+    """Keep these libraries' DEBUG lines out of the log, whatever the log level: they copy
+    every request's body, and a message's body is what a person wrote or chose (a
+    survey's answer, the confirmation of a secret ballot). Their INFO and above stay."""
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if logger.level < logging.INFO:  # NOTSET (0) included: it would follow the root
+            logger.setLevel(logging.INFO)

@@ -165,9 +165,21 @@ async def test_a_secret_resolution_cast_closed_confirmed_and_announced(
 async def test_nothing_joins_a_voter_to_a_choice_after_closing(
     any_app: App, caplog: pytest.LogCaptureFixture
 ) -> None:
+    await secret_vote_leaves_no_link(any_app, ConsoleChat(any_app), caplog)
+
+
+async def test_nothing_joins_a_voter_to_a_choice_through_each_adapter(
+    conversation: Chat, app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    await secret_vote_leaves_no_link(app, conversation, caplog)
+
+
+async def secret_vote_leaves_no_link(
+    app: App, chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Cast a secret vote, close it, then read every table (rows' physical order included)
+    and the DEBUG log."""
     caplog.set_level(logging.DEBUG)
-    app = any_app
-    chat = ConsoleChat(app)
     meeting_id = await congress(app, DELEGATES)
     await chat.say(
         "O4001",
@@ -221,7 +233,7 @@ async def test_nothing_joins_a_voter_to_a_choice_after_closing(
     logged = caplog.text
     assert "/vote cast" not in logged and "/vote choose" not in logged
     result = await chat.say("D2002", "/vote results 1")
-    assert "赞成：5" in result and result.replies[0].attachment is not None, result.text
+    assert "赞成：5" in result, result.text
     assert "未通过" in result and "需赞成 6 票" in result, "two thirds of 8 expected"
 
 
@@ -626,3 +638,83 @@ def plain_text(value: object) -> str:
     from tests.drivers.telegram import plain
 
     return plain(str(value or ""))
+
+
+async def test_delegates_pressing_cast_at_once_on_slack_count_once(app: App) -> None:
+    """Slack's button path: every delegate presses Cast at once, and again (a new press,
+    not a retry); each ballot counts once and the second press is told."""
+    from tests.drivers.slack import reply_from, slack_driver
+
+    form = "application/x-www-form-urlencoded"
+
+    people = 60
+    staff = await add_people(app, people, "slack", lambda no: "UC" + no[1:])
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*staff, *DELEGATES])
+    chat = ConsoleChat(app)
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
+    )
+    await chat.say("O4001", "/vote open 1")
+    async with slack_driver(app) as slack:
+
+        def press(staff_no: str, n: int) -> str:
+            uid = "UC" + staff_no[1:]
+            return slack.form(
+                {
+                    "type": "block_actions",
+                    "user": {"id": uid},
+                    "trigger_id": f"trig-{staff_no}-{n}",
+                    "channel": {"id": "D" + uid},
+                    "container": {"type": "message"},
+                    "response_url": f"{slack.fake.url}/respond/{staff_no}-{n}",
+                    "actions": [
+                        {"action_id": "cmd:0", "value": "/vote cast 1 yes", "type": "button"}
+                    ],
+                }
+            )
+
+        mark = len(slack.fake.calls)
+        results = await asyncio.gather(
+            *(slack.post(press(no, 0), content_type=form) for no in staff),
+            *(slack.post(press(no, 1), content_type=form) for no in staff),
+        )
+        assert {status for status, _ in results} == {200}
+        texts = [reply_from(c).text for c in slack.fake.called("response_url", mark)]
+    assert sum("已投出" in t for t in texts) == people, texts[:3]
+    assert sum("已经投过" in t for t in texts) == people
+    async with app.database.session() as session:
+        assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == people
+
+
+async def test_delegates_pressing_cast_at_once_on_wecom_count_once(app: App) -> None:
+    """WeCom's button path: the confirmation card's Cast pressed at once, twice each."""
+    from tests.drivers.wecom import plain, wecom_driver
+
+    people = 40
+    staff = await add_people(app, people, "wecom", lambda no: no)
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*staff, *DELEGATES])
+    chat = ConsoleChat(app)
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
+    )
+    await chat.say("O4001", "/vote open 1")
+    async with wecom_driver(app) as wecom:
+        for who in staff:
+            confirm = await wecom.say(who, "/vote choose 1 yes")
+            assert "您选择了：赞成" in confirm, confirm.text
+        mark = len(wecom.fake.sends)
+        await asyncio.gather(
+            *(wecom.press(who, "/vote cast 1 yes") for who in staff),
+            *(wecom.press(who, "/vote cast 1 yes") for who in staff),
+        )
+        texts = [plain(str(s.body)) for s in wecom.fake.sends[mark:]]
+    assert sum("已投出" in t for t in texts) == people, texts[:3]
+    assert sum("已经投过" in t for t in texts) == people
+    async with app.database.session() as session:
+        assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == people

@@ -39,7 +39,7 @@ from bot.delivery import Recipient, SendResult
 from bot.dispatcher import Outcome
 from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
 from bot.http_edge import MiB, Refused, read_body
-from bot.logsafe import redact_in_logs
+from bot.logsafe import quiet_payloads, redact_in_logs
 from bot.replies import Reply
 from bot.streams import read_at_most
 
@@ -75,6 +75,7 @@ class SlackAdapter(Adapter):
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
+        quiet_payloads("slack_sdk", "slack_bolt")
         settings = runtime.settings
         if runtime.store is None:
             raise SlackConfigError("the Slack adapter needs the shared store")

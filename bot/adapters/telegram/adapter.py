@@ -61,7 +61,7 @@ from bot.delivery import Recipient, SendResult
 from bot.events import MAX_FILE_BYTES, ChatKind, IncomingFile, IncomingMessage, Sender
 from bot.http_edge import KiB, Refused, read_body
 from bot.i18n import LANGUAGES
-from bot.logsafe import redact_in_logs
+from bot.logsafe import quiet_payloads, redact_in_logs
 from bot.render.escape import telegram_html
 from bot.replies import Reply
 
@@ -118,6 +118,7 @@ class TelegramAdapter(Adapter):
         # httpx logs every request URL at INFO, and Telegram's URLs carry the token; PTB logs
         # its API URL at DEBUG. The level keeps httpx quiet, the redaction catches the rest.
         logging.getLogger("httpx").setLevel(logging.WARNING)
+        quiet_payloads("telegram", "aiohttp.client")
         redact_in_logs(self.token.value, self.webhook_secret.value)
         builder = (
             Application.builder()
