@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from storage import outbox
 from storage.clock import utcnow
 from storage.meetings import service as meetings
 from storage.meetings.service import DEFAULT_REMINDERS
@@ -328,6 +329,10 @@ async def load_demo(store: Store, *, congress: bool = True, tz: tzinfo = DEMO_ZO
         await _demo_surveys(store, tz)
         await _demo_activities(store, tz)
         await _demo_votes(store)
+        # The demo shows each feature in its state; it does not send the notices its own
+        # surveys, activities and votes would have sent (nor to platforms linked later).
+        for prefix in ("survey:", "activity:", "vote:"):
+            await outbox.cancel_pending(store, prefix)
     return report
 
 
