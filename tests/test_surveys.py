@@ -408,3 +408,65 @@ async def test_my_own_data_has_my_named_answers_and_not_my_anonymous_ones(app: A
     assert data is not None
     assert {row["survey"] for row in data["survey_answers_named"]} == {named}
     assert {row["survey_id"] for row in data["surveys_asked"]} == {named, anonymous}
+
+
+async def test_on_slack_a_button_to_a_text_question_opens_a_dialog(app: App) -> None:
+    """Pressing a button that leads to a free-text question opens a Slack modal; what is
+    typed there is the answer."""
+    import time
+
+    from tests.drivers.slack import reply_from, slack_driver
+
+    form = "application/x-www-form-urlencoded"
+    survey_id = await make(app, survey_file())
+    async with slack_driver(app) as slack:
+        first = await slack.say("D2001", f"/survey fill {survey_id}")
+        command = next(c.command for c in first.replies[-1].choices if "answer" in c.command)
+        key = command.split()[3]
+        uid = await slack.link("D2001")
+        for step in ("1 1", "2 1"):
+            await slack.say("D2001", f"/survey answer {survey_id} {key} {step}")
+        await slack.say("D2001", f"/survey answer {survey_id} {key} 3 4")  # scale: on to Q4
+        mark = len(slack.fake.calls)
+        press = {
+            "type": "block_actions",
+            "user": {"id": uid},
+            "trigger_id": "trig-text",
+            "channel": {"id": "D" + uid},
+            "container": {"type": "message"},
+            "response_url": f"{slack.fake.url}/respond/text",
+            "actions": [
+                {
+                    "action_id": "cmd:0",
+                    "value": f"/survey question {survey_id} {key} 4",
+                    "type": "button",
+                }
+            ],
+        }
+        status, _ = await slack.post(slack.form(press), content_type=form)
+        assert status == 200
+        opened = slack.fake.called("views.open", mark)
+        assert opened, [c.method for c in slack.fake.calls[mark:]]
+        view = opened[0].params["view"]
+        assert [b["block_id"] for b in view["blocks"]] == ["text"]
+        values = {"text": {"value": {"type": "plain_text_input", "value": "多开几个窗口"}}}
+        submission = {
+            "type": "view_submission",
+            "user": {"id": uid},
+            "trigger_id": None,
+            "view": {**view, "id": f"V{time.time_ns()}", "state": {"values": values}},
+        }
+        mark = len(slack.fake.calls)
+        status, body = await slack.post(slack.form(submission), content_type=form)
+        assert status == 200 and "errors" not in body
+        posted = slack.fake.called("chat.postMessage", mark)
+        assert posted and "请确认" in reply_from(posted[0]).text, reply_from(posted[0]).text
+    async with app.database.session() as session:
+        store = Store(session)
+        found = await surveys.results(store, await surveys.get(store, survey_id))
+    assert found.questions[3].texts == [] and found.responded == 0, "not submitted yet"
+    async with app.database.session() as session:
+        texts = list(
+            await session.scalars(text("SELECT text FROM survey_answers WHERE choice = 0"))
+        )
+    assert texts == ["多开几个窗口"]
