@@ -26,15 +26,18 @@ def _officer_scopes(ctx: Ctx) -> set[str | None]:
     return {None} if ctx.user.has("admin") else ctx.user.scopes("officer")
 
 
-def require_organiser(ctx: Ctx, activity: Activity) -> None:
+def organises(ctx: Ctx, activity: Activity) -> bool:
     """The school's officers run every activity; a sub-union's officer their own; a club's
     leader the club's."""
     scopes = _officer_scopes(ctx)
     if None in scopes or (activity.organiser_scope and activity.organiser_scope in scopes):
-        return
-    if activity.club_id is not None and activity.created_by == ctx.user.id:
-        return
-    raise UserError("activities.error.not_organiser", id=activity.id)
+        return True
+    return activity.club_id is not None and activity.created_by == ctx.user.id
+
+
+def require_organiser(ctx: Ctx, activity: Activity) -> None:
+    if not organises(ctx, activity):
+        raise UserError("activities.error.not_organiser", id=activity.id)
 
 
 def status_word(ctx: Ctx, status: str | None) -> str:
@@ -105,15 +108,23 @@ async def show(ctx: Ctx) -> Reply:
         fields.append((ctx.t("activities.field.quota"), ctx.t("activities.quota", quota=a.quota)))
     if mine is not None:
         fields.append((ctx.t("activities.field.mine"), status_word(ctx, mine.status)))
-    items: list[str] = []
-    organiser = bool(_officer_scopes(ctx)) or a.created_by == ctx.user.id
-    if organiser:  # names only for those who run activities, and only in a private chat
-        items = [
-            f"{p.name}（{p.staff_no}，{p.sub_union}）· {status_word(ctx, p.status)}"
-            + (f" · {p.team}" if p.team else "")
-            + (f" · {p.result}" if p.result else "")
-            for p in [*confirmed, *proposed, *waiting]
-        ]
+    # Names only in a private chat, and only for those who run the activity, or a
+    # sub-union's officer for their own sub-union's people (whom they confirm).
+    organiser = organises(ctx, a)
+    own = _officer_scopes(ctx)
+    shown_people = [p for p in [*confirmed, *proposed, *waiting] if organiser or p.sub_union in own]
+    items = [
+        ctx.t(
+            "activities.person_line",
+            name=p.name,
+            staff_no=p.staff_no,
+            sub_union=p.sub_union,
+            status=status_word(ctx, p.status),
+        )
+        + (f" · {p.team}" if p.team else "")
+        + (f" · {p.result}" if p.result else "")
+        for p in shown_people
+    ]
     choices = []
     if mine is None and utcnow() <= a.signup_deadline:
         choices.append(Choice(ctx.t("activities.button.join"), f"/activity join {a.id}"))
@@ -125,7 +136,7 @@ async def show(ctx: Ctx) -> Reply:
         fields=fields,
         items=items,
         choices=choices,
-        private=organiser,
+        private=bool(items),  # names: only to the person
     )
 
 
@@ -296,9 +307,7 @@ async def results(ctx: Ctx) -> Reply:
     return Reply(
         title=ctx.t("activities.results_title", title=a.title),
         items=[
-            f"{p.name}（{p.sub_union}）：{p.result}"
-            if ctx.lang == "zh"
-            else f"{p.name} ({p.sub_union}): {p.result}"
+            ctx.t("activities.result_line", name=p.name, sub_union=p.sub_union, result=p.result)
             for p in people
         ],
     )

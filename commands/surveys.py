@@ -38,10 +38,14 @@ def officer_scopes(ctx: Ctx) -> set[str | None]:
     return ctx.user.scopes("officer")
 
 
-def require_runner(ctx: Ctx, survey: Survey) -> None:
+def runs(ctx: Ctx, survey: Survey) -> bool:
     """The school's officers run every survey; a sub-union's officer only their own."""
     scopes = officer_scopes(ctx)
-    if None not in scopes and survey.owner_scope not in scopes:
+    return None in scopes or survey.owner_scope in scopes
+
+
+def require_runner(ctx: Ctx, survey: Survey) -> None:
+    if not runs(ctx, survey):
         raise UserError("surveys.error.not_yours", id=survey.id)
 
 
@@ -404,11 +408,10 @@ async def listing(ctx: Ctx) -> Reply:
 async def show(ctx: Ctx) -> Reply:
     """A survey's questions and state: for those asked, and for those who run it."""
     survey = await surveys.get(ctx.services, ctx.args["id"])
-    runner = bool(ctx.user.scopes("officer") or ctx.user.has("admin"))
-    if runner:
-        require_runner(ctx, survey)
-    else:
-        await surveys.invitation(ctx.services, survey, ctx.user.id)
+    runner = runs(ctx, survey)
+    asked = await surveys.is_asked(ctx.services, survey, ctx.user.id)
+    if not runner and not asked:  # an officer of another sub-union may still be asked
+        raise UserError("surveys.error.not_asked", id=survey.id)
     questions = await surveys.questions(ctx.services, survey.id)
     audience = ctx.t(f"surveys.audience.{survey.audience}", scope=survey.audience_scope)
     fields = [
@@ -427,7 +430,7 @@ async def show(ctx: Ctx) -> Reply:
         choices.append(Choice(ctx.t("surveys.button.publish"), f"/survey publish {survey.id}"))
     if runner and survey.status in ("open", "closed"):
         choices.append(Choice(ctx.t("surveys.button.results"), f"/survey results {survey.id}"))
-    if survey.status == "open" and not runner:
+    if survey.status == "open" and asked:
         choices.append(Choice(ctx.t("surveys.button.fill"), f"/survey fill {survey.id}"))
     return Reply(
         title=survey.title,
@@ -530,7 +533,7 @@ async def results(ctx: Ctx) -> Reply:
             )
         )
     panels = chart_panels(ctx, found)
-    hidden = max((r.hidden_groups for r in found.questions), default=0)
+    hidden = found.hidden_groups
     footer = ctx.t("surveys.result.hidden", count=hidden, most=survey.min_group) if hidden else None
     attachment = None
     if panels and found.responded:

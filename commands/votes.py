@@ -239,7 +239,7 @@ async def show(ctx: Ctx) -> Reply:
 
 async def show_vote(ctx: Ctx, vote: Vote) -> Reply:
     meeting = await meetings.get(ctx.services, vote.meeting_id)
-    names = await _scrutineer_names(ctx, vote)
+    names = await votes.scrutineer_names(ctx.services, vote)
     figures = await votes.counts(ctx.services, vote, meeting)
     fields = [
         (ctx.t("votes.field.meeting"), meeting.title),
@@ -275,20 +275,6 @@ async def show_vote(ctx: Ctx, vote: Vote) -> Reply:
     if vote.status == "draft":
         choices.append(Choice(ctx.t("votes.button.open"), f"/vote open {vote.id}", "primary"))
     return Reply(title=vote.title, text=vote.text, fields=fields, items=items, choices=choices)
-
-
-async def _scrutineer_names(ctx: Ctx, vote: Vote) -> list[str]:
-    from sqlalchemy import select
-
-    from storage.models import Staff
-
-    if not vote.scrutineers:
-        return []
-    return list(
-        await ctx.services.session.scalars(
-            select(Staff.name).where(Staff.id.in_(vote.scrutineers)).order_by(Staff.staff_no)
-        )
-    )
 
 
 @area.command("vote open", aliases=["表决 开始"], args=[VOTE_ID], permission=roles(*RUNNERS))

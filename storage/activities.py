@@ -21,7 +21,7 @@ from storage import audiences, audit, outbox
 from storage.clock import utcnow
 from storage.errors import ActivityError
 from storage.meetings import checkin
-from storage.models import Activity, ClubMember, Signup, Staff
+from storage.models import Activity, ClubMember, Signup, Staff, StaffRole
 from storage.store import Store
 
 KINDS = ("sports", "arts", "teaching", "skills", "club", "other")
@@ -83,6 +83,10 @@ async def publish(store: Store, draft: Draft) -> tuple[Activity, int]:
         raise ActivityError("activities.error.capacity")
     if draft.quota is not None and draft.quota < 1:
         raise ActivityError("activities.error.quota")
+    # Checked before anything is written: a refusal keeps what its unit of work wrote.
+    audience = audiences.condition(draft.audience, draft.audience_scope, draft.club_id)
+    if not await store.session.scalar(select(func.count()).where(audience)):
+        raise ActivityError("activities.error.nobody")
     activity = Activity(
         title=draft.title,
         kind=draft.kind,
@@ -105,12 +109,9 @@ async def publish(store: Store, draft: Draft) -> tuple[Activity, int]:
     )
     store.session.add(activity)
     await store.session.flush()
-    people = select(Staff.id).where(_audience(activity))
-    if not await store.session.scalar(select(func.count()).select_from(people.subquery())):
-        raise ActivityError("activities.error.nobody")
     told = await outbox.enqueue_select(
         store,
-        people,
+        select(Staff.id).where(audience),
         reason=f"activity:{activity.id}:published",
         message_key="activities.notify.published",
         why_key="activities.why.audience",
@@ -200,8 +201,6 @@ async def join(store: Store, activity_id: int, staff_id: int, team: str | None) 
 
 
 async def _tell_sub_union_officers(store: Store, activity: Activity, signup: Signup) -> None:
-    from storage.models import StaffRole
-
     officers = list(
         await store.session.scalars(
             select(StaffRole.staff_id).where(
@@ -209,8 +208,11 @@ async def _tell_sub_union_officers(store: Store, activity: Activity, signup: Sig
             )
         )
     )
-    staff_no = await store.session.scalar(select(Staff.staff_no).where(Staff.id == signup.staff_id))
-    name = await store.session.scalar(select(Staff.name).where(Staff.id == signup.staff_id))
+    staff_no, name = (
+        await store.session.execute(
+            select(Staff.staff_no, Staff.name).where(Staff.id == signup.staff_id)
+        )
+    ).one()
     await outbox.tell_each(
         store,
         officers,

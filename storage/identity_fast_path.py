@@ -65,18 +65,25 @@ class _RawRow:
         self.__dict__.update(data)
 
 
+def _read_inline(database: Database, params: dict[str, str]) -> list[Any] | None:
+    """The lookup on the loop's own SQLite connection; None on PostgreSQL, or when the file
+    stays busy past the short timeout (then the ordinary way answers)."""
+    inline = database.inline_reader()
+    if inline is None:
+        return None
+    sql, order = _compiled(database.engine.dialect)
+    try:
+        return inline.execute(sql, tuple(params[name] for name in order or ())).fetchall()
+    except sqlite3.OperationalError:
+        return None
+
+
 async def identify(database: Database, platform: str, platform_user_id: str) -> StaffView | None:
     """`lookup` outside any transaction, precompiled: the one round trip every message pays."""
     params: Any = {"platform": platform, "platform_user_id": platform_user_id}
-    inline = database.inline_reader()
-    if inline is not None:
-        sql, order = _compiled(database.engine.dialect)
-        try:
-            found = inline.execute(sql, tuple(params[name] for name in order or ())).fetchall()
-        except sqlite3.OperationalError:  # busy past its short timeout: the ordinary way
-            pass
-        else:
-            return view_from_rows([_RawRow(_IDENTIFY_KEYS, r) for r in found], with_form=True)
+    found = _read_inline(database, params)
+    if found is not None:
+        return view_from_rows([_RawRow(_IDENTIFY_KEYS, r) for r in found], with_form=True)
     async with database.reader.connect() as connection:
         sql, order = _compiled(connection.dialect)
         if order is not None:

@@ -223,3 +223,11 @@ async def test_results_are_announced_to_everyone_who_took_part(app: App) -> None
     assert any("张伟" in text and "冠军" in text and "参加了" in text for text in got), got
     again = await chat.say("O4001", "/activity announce 1")
     assert "0 位参加者" in again, "the same results are not sent twice"
+
+
+async def test_an_activity_for_nobody_is_refused_and_leaves_nothing_behind(app: App) -> None:
+    chat = ConsoleChat(app)
+    refused = await chat.say("A9001", new_command("空活动", "--sub-union 不存在的分工会"))
+    assert refused.error and "没有一个人" in refused, refused.text
+    async with app.database.session() as session:
+        assert await session.scalar(select(Activity.id)) is None, "a refusal keeps its writes"

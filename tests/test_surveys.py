@@ -470,3 +470,15 @@ async def test_on_slack_a_button_to_a_text_question_opens_a_dialog(app: App) -> 
             await session.scalars(text("SELECT text FROM survey_answers WHERE choice = 0"))
         )
     assert texts == ["多开几个窗口"]
+
+
+async def test_an_officer_asked_in_another_units_survey_sees_it_and_can_answer(app: App) -> None:
+    """A sub-union's officer does not run the school's survey, but is asked in it."""
+    chat = ConsoleChat(app)
+    school = await make(app, survey_file(audience="everyone"))
+    asked = await chat.say("O4101", f"/survey show {school}")
+    assert not asked.error and f"/survey fill {school}" in asked, asked.text
+    assert "/survey publish" not in asked and "/survey results" not in asked
+    theirs = await make(app, survey_file(audience="sub_union:文学院分工会"))
+    outsider = await chat.say("O4101", f"/survey show {theirs}")
+    assert outsider.error and "不在您的调查范围" in outsider

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from fractions import Fraction
 
@@ -592,16 +593,7 @@ async def test_delegates_pressing_cast_at_once_on_telegram_count_once(
     from tests.drivers.telegram import telegram_driver
 
     app = any_app
-    staff = await add_people(app, people, "telegram", lambda no: str(600_000 + int(no[1:])))
-    async with app.database.session() as session:
-        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
-    meeting_id = await congress(app, [*staff, *DELEGATES])
-    chat = ConsoleChat(app)
-    await chat.say(
-        "O4001",
-        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
-    )
-    await chat.say("O4001", "/vote open 1")
+    staff = await crowd_voting(app, people, "telegram", lambda no: str(600_000 + int(no[1:])))
     async with telegram_driver(app) as tg:
 
         def press(staff_no: str, n: int) -> dict[str, object]:
@@ -648,16 +640,7 @@ async def test_delegates_pressing_cast_at_once_on_slack_count_once(app: App) -> 
     form = "application/x-www-form-urlencoded"
 
     people = 60
-    staff = await add_people(app, people, "slack", lambda no: "UC" + no[1:])
-    async with app.database.session() as session:
-        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
-    meeting_id = await congress(app, [*staff, *DELEGATES])
-    chat = ConsoleChat(app)
-    await chat.say(
-        "O4001",
-        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
-    )
-    await chat.say("O4001", "/vote open 1")
+    staff = await crowd_voting(app, people, "slack", lambda no: "UC" + no[1:])
     async with slack_driver(app) as slack:
 
         def press(staff_no: str, n: int) -> str:
@@ -694,16 +677,7 @@ async def test_delegates_pressing_cast_at_once_on_wecom_count_once(app: App) -> 
     from tests.drivers.wecom import plain, wecom_driver
 
     people = 40
-    staff = await add_people(app, people, "wecom", lambda no: no)
-    async with app.database.session() as session:
-        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
-    meeting_id = await congress(app, [*staff, *DELEGATES])
-    chat = ConsoleChat(app)
-    await chat.say(
-        "O4001",
-        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
-    )
-    await chat.say("O4001", "/vote open 1")
+    staff = await crowd_voting(app, people, "wecom", lambda no: no)
     async with wecom_driver(app) as wecom:
         for who in staff:
             confirm = await wecom.say(who, "/vote choose 1 yes")
@@ -718,3 +692,20 @@ async def test_delegates_pressing_cast_at_once_on_wecom_count_once(app: App) -> 
     assert sum("已经投过" in t for t in texts) == people
     async with app.database.session() as session:
         assert await session.scalar(select(text("count(*)")).select_from(Ballot)) == people
+
+
+async def crowd_voting(
+    app: App, people: int, platform: str, user_id: Callable[[str], str]
+) -> list[str]:
+    """`people` delegates linked on `platform`, signed in at a meeting whose resolution is open."""
+    staff = await add_people(app, people, platform, user_id)
+    async with app.database.session() as session:
+        await session.execute(text("UPDATE staff SET delegate = true WHERE staff_no LIKE 'P%'"))
+    meeting_id = await congress(app, [*staff, *DELEGATES])
+    chat = ConsoleChat(app)
+    await chat.say(
+        "O4001",
+        f'/vote new {meeting_id} resolution "关于年度预算的决议" --scrutineers "D2002 D2003"',
+    )
+    await chat.say("O4001", "/vote open 1")
+    return staff

@@ -170,6 +170,15 @@ async def invitation(store: Store, survey: Survey, staff_id: int) -> SurveyInvit
     return found
 
 
+async def is_asked(store: Store, survey: Survey, staff_id: int) -> bool:
+    found = await store.session.scalar(
+        select(SurveyInvitation.id).where(
+            SurveyInvitation.survey_id == survey.id, SurveyInvitation.staff_id == staff_id
+        )
+    )
+    return found is not None
+
+
 def _must_be_open(survey: Survey) -> None:
     if survey.status == "closed" or survey.closes_at <= utcnow():
         raise SurveyError("surveys.error.closed", id=survey.id)
@@ -450,7 +459,6 @@ class QuestionResult:
     counts: list[int]  # per option (or per point of the scale)
     texts: list[str]
     by_group: dict[str, list[int]]  # only groups of at least min_group respondents
-    hidden_groups: int  # groups too small to show
 
     @property
     def mean(self) -> float | None:
@@ -466,6 +474,7 @@ class Results:
     responded: int
     questions: list[QuestionResult]
     groups: dict[str, int]  # respondents per shown group
+    hidden_groups: int  # groups too small to show
 
     @property
     def rate(self) -> float | None:
@@ -533,8 +542,16 @@ async def results(store: Store, survey: Survey) -> Results:
                 counts=counts,
                 texts=texts.get(question.id, []),
                 by_group=by_group if question.kind != "text" else {},
-                hidden_groups=sum(1 for g, n in groups.items() if g and n < survey.min_group)
-                + (1 if "" in groups else 0),
             )
         )
-    return Results(survey=survey, asked=asked, responded=responded, questions=out, groups=shown)
+    # Groups too small to show (and, after closing, those merged without a name).
+    hidden = sum(1 for g, n in groups.items() if g and n < survey.min_group)
+    hidden += 1 if "" in groups else 0
+    return Results(
+        survey=survey,
+        asked=asked,
+        responded=responded,
+        questions=out,
+        groups=shown,
+        hidden_groups=hidden,
+    )

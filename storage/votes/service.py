@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.sql import Select
 
 from storage import anonymity, audit, groups, outbox
@@ -160,6 +160,16 @@ async def _staff(store: Store, numbers: list[str]) -> dict[str, tuple[int, str]]
     return found
 
 
+async def scrutineer_names(store: Store, vote: Vote) -> list[str]:
+    if not vote.scrutineers:
+        return []
+    return list(
+        await store.session.scalars(
+            select(Staff.name).where(Staff.id.in_(vote.scrutineers)).order_by(Staff.staff_no)
+        )
+    )
+
+
 def share_of(vote: Vote) -> Fraction:
     return rules.TWO_THIRDS if vote.share == "2/3" else rules.HALF
 
@@ -172,16 +182,24 @@ async def counts(store: Store, vote: Vote, meeting: Meeting) -> rules.Counts:
     return rules.Counts(roll.total.expected, roll.total.checked_in, cast)
 
 
-def _eligible(meeting: Meeting, vote: Vote) -> Select[int]:
-    """Who may vote: the meeting's delegates (or, at a college's congress, everyone who
-    counts toward its quorum) who are signed in; or all of them invited, where the vote
-    says so."""
-    condition = Attendance.meeting_id == meeting.id
+def _may_vote(vote: Vote) -> ColumnElement[bool]:
+    """The one rule of who may vote, on an invitation joined to its meeting: the meeting's
+    delegates (at a college's congress, everyone invited: all count toward its quorum), who
+    are signed in, or all of them where the vote says so."""
+    condition = (Attendance.meeting_id == vote.meeting_id) & (
+        Attendance.delegate.is_(True) | (Meeting.kind == "college")
+    )
     if vote.signed_in_only:
         condition = condition & Attendance.checked_in_at.is_not(None)
-    if meeting.kind != "college":
-        condition = condition & Attendance.delegate.is_(True)
-    return select(Attendance.staff_id).where(condition)
+    return condition
+
+
+def _eligible(vote: Vote) -> Select[int]:
+    return (
+        select(Attendance.staff_id)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .where(_may_vote(vote))
+    )
 
 
 async def open_vote(store: Store, vote: Vote) -> int:
@@ -205,7 +223,7 @@ async def open_vote(store: Store, vote: Vote) -> int:
     await audit.record(store, "vote.open", "vote", vote.id)
     return await outbox.enqueue_select(
         store,
-        _eligible(meeting, vote),
+        _eligible(vote),
         reason=f"vote:{vote.id}:ballot",
         message_key="votes.notify.ballot",
         why_key="votes.why.signed_in" if vote.signed_in_only else "votes.why.delegate",
@@ -251,19 +269,17 @@ async def may_vote(store: Store, vote: Vote, staff_id: int) -> None:
         .where(VoteVoter.vote_id == vote.id, VoteVoter.staff_id == staff_id)
         .exists()
     )
-    condition = (Attendance.meeting_id == vote.meeting_id) & (Attendance.staff_id == staff_id)
-    if vote.signed_in_only:
-        condition = condition & Attendance.checked_in_at.is_not(None)
-    row = (
+    found = (
         await store.session.execute(
-            select(Meeting.kind, Attendance.delegate, voted)
+            select(voted)
+            .select_from(Attendance)
             .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(condition)
+            .where(_may_vote(vote), Attendance.staff_id == staff_id)
         )
     ).first()
-    if row is None or not (row.delegate or row.kind == "college"):
+    if found is None:
         raise VoteError("votes.error.not_signed_in", id=vote.id, meeting=vote.meeting_id)
-    if row[2]:
+    if found[0]:
         raise VoteError("votes.error.already_voted", id=vote.id)
 
 
@@ -321,14 +337,11 @@ async def cast(store: Store, vote: Vote, staff_id: int, choice: str) -> None:
 
 async def status(store: Store, vote: Vote) -> tuple[int, int]:
     """How many have voted and how many may: never who."""
-    meeting = await meetings.get(store, vote.meeting_id)
     voted = int(
         await store.session.scalar(select(func.count()).where(VoteVoter.vote_id == vote.id)) or 0
     )
     eligible = int(
-        await store.session.scalar(
-            select(func.count()).select_from(_eligible(meeting, vote).subquery())
-        )
+        await store.session.scalar(select(func.count()).select_from(_eligible(vote).subquery()))
         or 0
     )
     return voted, eligible
