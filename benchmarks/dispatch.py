@@ -127,11 +127,15 @@ async def measure(
         nonlocal opened
         opened += 1
 
-    for engine in {app.database.engine, app.database.reader}:
-        event.listen(engine.sync_engine, "connect", connected)
+    event.listen(app.database.engine.sync_engine, "connect", connected)
+    driver = app.database.driver
+
+    def connections() -> int:
+        return opened + (driver.opened if driver is not None else 0)
+
     results = []
     for level in levels:
-        results.append(await one_level(app, everyone[:level], messages, warmup, lambda: opened))
+        results.append(await one_level(app, everyone[:level], messages, warmup, connections))
     await app.close()
     return results
 

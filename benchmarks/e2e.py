@@ -147,6 +147,18 @@ def _lookup_sql() -> str:
     )
 
 
+def _autocommit_engine(url: str) -> Any:
+    """What a bare library's user would read with: SQLAlchemy's async engine, one
+    autocommit connection from its pool per read."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from storage.db import async_url
+
+    return create_async_engine(
+        async_url(url), isolation_level="AUTOCOMMIT", pool_size=10, pool_reset_on_return=None
+    )
+
+
 async def floor_telegram(url: str, api: str, port: int) -> None:
     """A bare PTB Application: the webhook hands each update to `process_update`, and the
     /whoami handler reads the database once and replies."""
@@ -154,14 +166,12 @@ async def floor_telegram(url: str, api: str, port: int) -> None:
     from telegram import Update
     from telegram.ext import Application, CommandHandler, ContextTypes
 
-    from storage.db import Database
-
-    database = Database(url)
+    database = _autocommit_engine(url)
     lookup = text(_lookup_sql())
 
     async def whoami(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message is not None and update.effective_user is not None
-        async with database.reader.connect() as connection:
+        async with database.connect() as connection:
             row = (
                 await connection.execute(
                     lookup, {"platform": "telegram", "uid": str(update.effective_user.id)}
@@ -199,9 +209,7 @@ async def floor_slack(url: str, api: str, port: int) -> None:
     from slack_sdk.web.async_client import AsyncWebClient
     from sqlalchemy import text
 
-    from storage.db import Database
-
-    database = Database(url)
+    database = _autocommit_engine(url)
     lookup = text(_lookup_sql())
     client = AsyncWebClient(
         token=SLACK_TOKEN, base_url=f"{api}/api/", session=aiohttp.ClientSession()
@@ -210,7 +218,7 @@ async def floor_slack(url: str, api: str, port: int) -> None:
 
     @app.event("message")
     async def whoami(event: dict[str, Any], say: Callable[..., Awaitable[Any]]) -> None:
-        async with database.reader.connect() as connection:
+        async with database.connect() as connection:
             row = (
                 await connection.execute(lookup, {"platform": "slack", "uid": event["user"]})
             ).first()

@@ -119,6 +119,8 @@ class Dispatcher(Generic[S]):
         try:
             async with self.backend.session(message.sender) as services:
                 identified = await self.backend.identify(services, message.sender)
+                if not await self._first_time(message):
+                    return Outcome(lang=lang)
                 ctx = self._context(message, identified.principal, services)
                 try:
                     outcome = await work(ctx, identified)
@@ -144,10 +146,19 @@ class Dispatcher(Generic[S]):
             message.language or normalize_language(message.sender.locale) or self.default_language
         )
 
+    @staticmethod
+    async def _first_time(message: IncomingMessage) -> bool:
+        if message.first_time is None or await message.first_time:
+            return True
+        log.info("%s event %s seen before; skipped", message.platform, message.event_id)
+        return False
+
     async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
         """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
         lang = self._language(message)
         if len(message.text) > MAX_MESSAGE_LENGTH:
+            if not await self._first_time(message):
+                return Outcome(lang=lang)
             text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
             return Outcome([Reply(text=text, error=True)], lang=lang)
 

@@ -6,6 +6,7 @@ dispatcher never sees a platform object.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -56,6 +57,10 @@ class IncomingMessage:
     # A language chosen for this conversation only (`unionbot console --lang en`).
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The platform's duplicate check, started by the adapter when the request arrived and
+    # settled by the dispatcher once the sender is identified, so the two round trips run
+    # side by side: False (a retry of an event already handled) drops the message unanswered.
+    first_time: Awaitable[bool] | None = field(default=None, compare=False, repr=False)
 
     @property
     def platform(self) -> str:

@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import re
 import sqlite3
-from collections import deque
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
@@ -25,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
+from storage.driver_pool import DriverPool
+from storage.gate import FairGate
 from storage.grams import sqlite_bigrams
 
 INLINE_BUSY_MS = 50  # the longest an inline read may hold the event loop waiting
@@ -68,46 +69,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def install_sqlite_pragmas(engine: Any) -> None:
     event.listen(engine, "connect", _sqlite_pragmas)
-
-
-class FairGate:
-    """At most `capacity` holders at once, the others let in strictly in the order they came.
-
-    The pool's own wait is not fair: a connection given back wakes a waiter, but a message
-    that arrives before that waiter runs takes the connection, and the waiter goes to the
-    back of the line. With hundreds pressing at once, a few waited seconds while most took
-    milliseconds. Here a freed place is handed to the first waiter directly.
-    """
-
-    def __init__(self, capacity: int) -> None:
-        self._free = capacity
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    async def __aenter__(self) -> None:
-        if self._free > 0 and not self._waiters:
-            self._free -= 1
-            return
-        place = asyncio.get_running_loop().create_future()
-        self._waiters.append(place)
-        try:
-            await place
-        except asyncio.CancelledError:
-            if place.done() and not place.cancelled():
-                self._release()  # handed a place just as it was cancelled: pass it on
-            elif place in self._waiters:  # still in line (a release may have dropped it)
-                self._waiters.remove(place)
-            raise
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self._release()
-
-    def _release(self) -> None:
-        while self._waiters:
-            place = self._waiters.popleft()
-            if not place.done():
-                place.set_result(None)
-                return
-        self._free += 1
 
 
 _WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -180,7 +141,8 @@ POOL_TIMEOUT = 30.0  # seconds a message waits for a connection before it fails
 class Database:
     """The async engine and session factory for one database URL.
 
-    Each pool (PostgreSQL has two: transactions and autocommit reads) keeps `pool_size`
+    Each pool (PostgreSQL has two: the ORM's transactions, and `driver` for the statements
+    every message pays) keeps `pool_size`
     connections and, by default, opens no more: a burst of hundreds of people pressing
     a button waits its turn for a warm connection (first come, first served) instead of
     opening and closing one per message beyond the pool, which costs more than the
@@ -222,14 +184,11 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # One message's work at a time per connection the pool keeps, in arrival order.
         self.turn = FairGate(pool_size + overflow)
-        # Reads outside any transaction: on PostgreSQL a pool of autocommit connections
-        # (set once at connect, so no BEGIN/COMMIT and no per-checkout switching); SQLite's
-        # driver begins only before a write, so its ordinary connections already read so.
-        self.reader: AsyncEngine = self.engine
+        # The statements every message pays, outside any transaction, on plain driver
+        # connections (`storage.driver_pool`); None on SQLite, where they read inline.
+        self.driver: DriverPool | None = None
         if not self.sqlite:
-            self.reader = create_async_engine(
-                async_url(url), isolation_level="AUTOCOMMIT", echo=echo, **pool
-            )
+            self.driver = DriverPool(url, pool_size + overflow, pool_timeout)
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -292,5 +251,5 @@ class Database:
             self._inline.close()
             self._inline = None
         await self.engine.dispose()
-        if self.reader is not self.engine:
-            await self.reader.dispose()
+        if self.driver is not None:
+            await self.driver.close()

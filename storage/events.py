@@ -85,11 +85,11 @@ class EventLedger:
         return await self._remember(platform, keys)
 
     async def _insert_now(self, platform: str, keys: list[str]) -> bool:
-        # On the driver's own connection, written once: through SQLAlchemy the same statement
+        # On a plain driver connection, written once: through SQLAlchemy the same statement
         # cost 0.7 ms of CPU per update (1.1 ms in all), more than the round trip itself.
-        async with self.database.reader.connect() as connection:
-            raw: Any = (await connection.get_raw_connection()).driver_connection
-            cursor = await raw.execute(_INSERT_KEYS, (platform, utcnow(), keys))
+        assert self.database.driver is not None
+        async with self.database.driver.connection() as connection:
+            cursor = await connection.execute(_INSERT_KEYS, (platform, utcnow(), keys))
             inserted = await cursor.fetchall()
         return len(inserted) == len(keys)
 

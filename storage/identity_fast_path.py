@@ -84,16 +84,16 @@ async def identify(database: Database, platform: str, platform_user_id: str) -> 
     found = _read_inline(database, params)
     if found is not None:
         return view_from_rows([_RawRow(_IDENTIFY_KEYS, r) for r in found], with_form=True)
-    async with database.reader.connect() as connection:
-        sql, order = _compiled(connection.dialect)
-        if order is not None:
-            params = tuple(params[name] for name in order)
-        # The driver's own connection: one trip to aiosqlite's thread (execute and fetch
-        # together) or one psycopg round trip, without SQLAlchemy's greenlet hops.
-        raw: Any = (await connection.get_raw_connection()).driver_connection
-        if database.sqlite:
-            rows = list(await raw.execute_fetchall(sql, params))
-        else:
-            cursor = await raw.execute(sql, params)
-            rows = await cursor.fetchall()
-        return view_from_rows([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)
+    if database.driver is not None:
+        sql, _ = _compiled(database.engine.dialect)
+        async with database.driver.connection() as connection:
+            cursor = await connection.execute(sql, params)
+            rows: list[Any] = await cursor.fetchall()
+    else:
+        # SQLite when the inline read could not answer: one trip to aiosqlite's thread
+        # (execute and fetch together), without SQLAlchemy's greenlet hops.
+        async with database.engine.connect() as orm_connection:
+            sql, order = _compiled(orm_connection.dialect)
+            raw: Any = (await orm_connection.get_raw_connection()).driver_connection
+            rows = list(await raw.execute_fetchall(sql, tuple(params[n] for n in order or ())))
+    return view_from_rows([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)

@@ -167,6 +167,29 @@ async def test_retried_event_is_handled_once(slack: SlackChat) -> None:
     assert len(slack.fake.called("chat.postMessage", mark)) == 1
 
 
+async def test_a_retry_arriving_while_the_first_is_handled_gets_no_second_reply(
+    any_app: App,
+) -> None:
+    """The check runs beside the sender's lookup (`IncomingMessage.first_time`): the same
+    message three times at once (its retry, and Slack's redelivery under a new event id)
+    is answered once, on both databases."""
+    async with slack_driver(any_app) as slack:
+        uid = await slack.link("T1001")
+        body = slack.event(uid, "/whoami", event_id="EvTWICE")
+        redelivered = body.replace("EvTWICE", "EvTWICE-2")
+        mark = len(slack.fake.calls)
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        answers = await asyncio.gather(
+            slack.post(body), slack.post(body, headers=retry), slack.post(redelivered)
+        )
+        assert [status for status, _ in answers] == [200, 200, 200]
+        posted = slack.fake.called("chat.postMessage", mark)
+        assert len(posted) == 1 and "张伟" in reply_from(posted[0]).text
+        mark = len(slack.fake.calls)
+        await slack.post(slack.event(uid, "/whoami"))
+        assert len(slack.fake.called("chat.postMessage", mark)) == 1, "the next one is new"
+
+
 async def test_forged_and_stale_signatures_are_refused(
     slack: SlackChat, caplog: pytest.LogCaptureFixture
 ) -> None:

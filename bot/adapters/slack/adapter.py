@@ -13,19 +13,21 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
+from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime, started
 from bot.adapters.slack.incoming import parse_body, signature_ok, typed_text
 from bot.adapters.slack.render import (
     ACTION_PREFIX,
@@ -44,6 +46,17 @@ from bot.replies import Reply
 from bot.streams import read_at_most
 
 log = logging.getLogger(__name__)
+
+
+class _SameToken(logging.Filter):
+    """bolt reads SLACK_BOT_TOKEN from the environment by itself and, given our client too,
+    warns at every start that the client's token wins: it is the same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+log.addFilter(_SameToken())
 PLATFORM = "slack"
 DEFAULT_API = "https://slack.com/api/"
 FATAL_AUTH = {"invalid_auth", "account_inactive", "token_revoked", "not_authed", "token_expired"}
@@ -182,9 +195,15 @@ class SlackAdapter(Adapter):
         app = self.app
 
         @app.middleware
-        async def once(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        async def once(
+            body: dict[str, Any], context: AsyncBoltContext, next: Any
+        ) -> BoltResponse | None:
             keys = _once_keys(body)
-            if keys and not await self.store.first_time(PLATFORM, *keys):
+            if keys and _is_chat(body):
+                # A message: its check runs beside the sender's lookup, and the dispatcher
+                # drops it if it was seen (`IncomingMessage.first_time`).
+                context["first_time"] = started(self.store.first_time(PLATFORM, *keys))
+            elif keys and not await self.store.first_time(PLATFORM, *keys):
                 log.info(
                     "Slack %s seen before (retry %s); skipped",
                     keys[0],
@@ -200,19 +219,19 @@ class SlackAdapter(Adapter):
                 await self._slash(body, respond)
 
         @app.event("message")
-        async def direct_message(event: dict[str, Any]) -> None:
+        async def direct_message(event: dict[str, Any], context: AsyncBoltContext) -> None:
             subtype = event.get("subtype")
             if event.get("channel_type") != "im" or event.get("bot_id"):
                 return
             if subtype and subtype != "file_share":  # edits, joins, bot messages: not for us
                 return
             async with self._working():
-                await self._chat(event, group=False)
+                await self._chat(event, group=False, first_time=context.get("first_time"))
 
         @app.event("app_mention")
-        async def mention(event: dict[str, Any]) -> None:
+        async def mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
             async with self._working():
-                await self._chat(event, group=True)
+                await self._chat(event, group=True, first_time=context.get("first_time"))
 
         @app.action(re.compile(f"^{ACTION_PREFIX}"))
         async def button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -254,6 +273,7 @@ class SlackAdapter(Adapter):
         key: str,
         modal_forms: bool = False,
         files: tuple[IncomingFile, ...] = (),
+        first_time: Awaitable[bool] | None = None,
     ) -> Outcome:
         message = IncomingMessage(
             sender=await self._sender(user_id),
@@ -262,10 +282,13 @@ class SlackAdapter(Adapter):
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             event_id=key,
             files=files,
+            first_time=first_time,
         )
         return await self.runtime.dispatcher.handle(message, modal_forms=modal_forms)
 
-    async def _chat(self, event: dict[str, Any], group: bool) -> None:
+    async def _chat(
+        self, event: dict[str, Any], group: bool, first_time: Awaitable[bool] | None
+    ) -> None:
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if not user:
             return
@@ -273,6 +296,8 @@ class SlackAdapter(Adapter):
         text = typed_text(MENTION.sub("", raw, count=1) if group else raw)
         # Files only from the private chat: what people attach may be personal.
         shared = [] if group else list(event.get("files") or [])
+        if shared and first_time is not None and not await first_time:
+            return  # a retry: not worth downloading its files again to find out
         outcome = await self._dispatch(
             user,
             text,
@@ -280,6 +305,7 @@ class SlackAdapter(Adapter):
             group,
             str(event.get("client_msg_id") or event.get("ts")),
             files=tuple([await self._download(f) for f in shared if isinstance(f, dict)]),
+            first_time=first_time,
         )
         for reply in outcome.replies:
             if group and reply.private:
@@ -482,6 +508,12 @@ def _once_keys(body: dict[str, Any]) -> list[str]:
         if event.get("client_msg_id"):
             keys.append(f"cmid:{kind}:{event['client_msg_id']}")
     return keys
+
+
+def _is_chat(body: dict[str, Any]) -> bool:
+    """A message or a mention: what goes to the dispatcher as an `IncomingMessage`."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    return isinstance(event, dict) and event.get("type") in ("message", "app_mention")
 
 
 class _Work:
