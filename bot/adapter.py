@@ -8,10 +8,8 @@ in that group; the built-in ones register the same way.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -28,22 +26,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "unionbot.adapters"
-
-
-def started(check: Awaitable[bool]) -> asyncio.Future[bool]:
-    """A duplicate check under way while the message goes on (`IncomingMessage.first_time`).
-
-    If nothing ends up waiting for it (an event the adapter then ignores), its failure is
-    still logged once instead of Python's "exception was never retrieved".
-    """
-    future = asyncio.ensure_future(check)
-
-    def settled(done: asyncio.Future[bool]) -> None:
-        if not done.cancelled() and done.exception() is not None:
-            log.warning("duplicate check failed: %s", done.exception())
-
-    future.add_done_callback(settled)
-    return future
 
 
 class AdapterConfigError(RuntimeError):

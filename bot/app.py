@@ -125,14 +125,13 @@ def build(settings: Settings) -> App:
     )
     catalog = build_catalog()
     registry = commands.build_registry(settings)
-    dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, StoreBackend(database), settings)
+    # One ledger of handled events: adapters check with it before dispatching, or the
+    # dispatcher with the sender's lookup (`IncomingMessage.once`).
+    store = StorePlatformServices(database)
+    backend = StoreBackend(database, store.ledger)
+    dispatcher: Dispatcher[Store] = Dispatcher(registry, catalog, backend, settings)
     dispatcher.add_error_handler(DomainError, translate)
-    runtime = Runtime(
-        settings=settings,
-        dispatcher=dispatcher,
-        catalog=catalog,
-        store=StorePlatformServices(database),
-    )
+    runtime = Runtime(settings=settings, dispatcher=dispatcher, catalog=catalog, store=store)
     return App(settings, database, catalog, registry, dispatcher, runtime)
 
 

@@ -41,6 +41,7 @@ MAX_MESSAGE_LENGTH = 4000
 class Identified:
     principal: Principal | None
     form: FormState | None = None
+    first_time: bool = True  # False: the message's `once` ids were seen before
 
 
 class Backend(Protocol[S]):
@@ -49,7 +50,8 @@ class Backend(Protocol[S]):
     def session(self, sender: Sender) -> AbstractAsyncContextManager[S]:
         """A unit of work: commits when the block ends normally, rolls back on an exception."""
 
-    async def identify(self, services: S, sender: Sender) -> Identified: ...
+    async def identify(self, services: S, sender: Sender, once: tuple[str, ...] = ()) -> Identified:
+        """Who wrote, and (given the event's `once` ids) whether the event is new."""
 
     async def save_form(self, services: S, sender: Sender, state: FormState | None) -> None: ...
 
@@ -118,8 +120,9 @@ class Dispatcher(Generic[S]):
         before them is kept), anything else an incident number the reply repeats."""
         try:
             async with self.backend.session(message.sender) as services:
-                identified = await self.backend.identify(services, message.sender)
-                if not await self._first_time(message):
+                identified = await self.backend.identify(services, message.sender, message.once)
+                if not identified.first_time:
+                    log.info("%s event %s seen before; skipped", message.platform, message.event_id)
                     return Outcome(lang=lang)
                 ctx = self._context(message, identified.principal, services)
                 try:
@@ -146,23 +149,17 @@ class Dispatcher(Generic[S]):
             message.language or normalize_language(message.sender.locale) or self.default_language
         )
 
-    @staticmethod
-    async def _first_time(message: IncomingMessage) -> bool:
-        if message.first_time is None or await message.first_time:
-            return True
-        log.info("%s event %s seen before; skipped", message.platform, message.event_id)
-        return False
-
     async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
         """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
         lang = self._language(message)
-        if len(message.text) > MAX_MESSAGE_LENGTH:
-            if not await self._first_time(message):
-                return Outcome(lang=lang)
+        if len(message.text) > MAX_MESSAGE_LENGTH and not message.once:
             text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
             return Outcome([Reply(text=text, error=True)], lang=lang)
 
         async def work(ctx: Context[S], identified: Identified) -> Outcome:
+            if len(message.text) > MAX_MESSAGE_LENGTH:  # answered once, also if sent again
+                text = ctx.t("bot.too_long", max=MAX_MESSAGE_LENGTH)
+                return Outcome([Reply(text=text, error=True)])
             return await self._route(ctx, identified, modal_forms)
 
         return await self._guarded(message, lang, repr(message.text[:200]), work)

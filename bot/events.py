@@ -6,7 +6,6 @@ dispatcher never sees a platform object.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -57,10 +56,11 @@ class IncomingMessage:
     # A language chosen for this conversation only (`unionbot console --lang en`).
     language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    # The platform's duplicate check, started by the adapter when the request arrived and
-    # settled by the dispatcher once the sender is identified, so the two round trips run
-    # side by side: False (a retry of an event already handled) drops the message unanswered.
-    first_time: Awaitable[bool] | None = field(default=None, compare=False, repr=False)
+    # The ids under which the platform may send this event again. The dispatcher asks the
+    # backend to check them with the sender's lookup (one round trip for the two) and drops
+    # the message unanswered if one was seen: a retry of an event already handled. Adapters
+    # that check before dispatching leave it empty.
+    once: tuple[str, ...] = ()
 
     @property
     def platform(self) -> str:

@@ -16,9 +16,10 @@ from bot.forms import FormState
 from bot.i18n import LANGUAGES
 from bot.permissions import Principal, Role
 from bot.timefmt import zone
-from storage import identity, identity_fast_path
+from storage import identity
 from storage.clock import utcnow
 from storage.db import Database
+from storage.events import EventLedger
 from storage.identity import StaffView
 from storage.store import Actor, Store
 
@@ -62,21 +63,24 @@ def staff_of(ctx: Ctx) -> StaffView:
 
 
 class StoreBackend:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, ledger: EventLedger | None = None) -> None:
         self.database = database
+        self.ledger = ledger or EventLedger(database)
 
     @asynccontextmanager
     async def session(self, sender: Sender) -> AsyncIterator[Store]:
         async with self.database.turn, self.database.lazy_session() as session:
             yield Store(session, Actor(staff_id=None, platform=sender.platform))
 
-    async def identify(self, services: Store, sender: Sender) -> Identified:
-        view = await identity_fast_path.identify(self.database, sender.platform, sender.user_id)
+    async def identify(
+        self, services: Store, sender: Sender, once: tuple[str, ...] = ()
+    ) -> Identified:
+        view, first = await self.ledger.identify(sender.platform, sender.user_id, *once)
         if view is None:
-            return Identified(None)
+            return Identified(None, first_time=first)
         services.actor = Actor(staff_id=view.id, platform=sender.platform, label=view.staff_no)
         form = FormState.from_json(view.form_state) if view.form_state else None
-        return Identified(principal_for(view), form)
+        return Identified(principal_for(view), form, first_time=first)
 
     async def save_form(self, services: Store, sender: Sender, state: FormState | None) -> None:
         await identity.save_form_state(

@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from storage import identity_fast_path
 from storage.clock import utcnow
 from storage.db import Database
+from storage.identity import StaffView
 from storage.models.events import ChoiceToken, ProcessedEvent
 from storage.store import Store
 from storage.upsert import insert_ignore
@@ -46,9 +48,18 @@ def _key(platform: str, event_id: str) -> str:
 
 _INSERT_KEYS = (
     "INSERT INTO processed_events (platform, event_id, received_at) "
-    "SELECT %s, k, %s FROM unnest(%s::text[]) AS k "
+    "SELECT %(platform)s, k, %(received_at)s FROM unnest(%(keys)s::text[]) AS k "
     "ON CONFLICT (platform, event_id) DO NOTHING RETURNING 1"
 )
+# The check as a CTE of the sender's lookup: one statement, one round trip. PostgreSQL runs
+# a data-modifying CTE to completion whether or not the query reads it; the outer join
+# gives one row (with the count) also for a sender nobody linked.
+_FIRST_TIME_AND_WHO = (
+    "WITH fresh AS (" + _INSERT_KEYS + ") "
+    "SELECT (SELECT count(*) FROM fresh), who.* FROM (SELECT 1) AS one "
+    "LEFT JOIN ({lookup}) AS who ON true ORDER BY who.linked_id"
+)
+_WHO_STARTS = 1  # the lookup's columns come after the count
 
 
 class EventLedger:
@@ -73,6 +84,7 @@ class EventLedger:
         self._forgot_at = float("-inf")  # when the newest key dropped from memory was seen
         self._pending: list[dict[str, Any]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._first_time_and_who: str | None = None
 
     async def first_time(self, platform: str, *event_ids: str) -> bool:
         """True the first time an event is seen under any of its ids; False for a retry or
@@ -84,12 +96,44 @@ class EventLedger:
             return await self._insert_now(platform, keys)
         return await self._remember(platform, keys)
 
+    async def identify(
+        self, platform: str, user_id: str, *event_ids: str
+    ) -> tuple[StaffView | None, bool]:
+        """Who sent an event, and whether this is the first time it is seen (`first_time`).
+
+        On PostgreSQL both in one statement: every message pays the two, and as two round
+        trips they cost twice the CPU (234 against 120 µs here) and twice the wait. On
+        SQLite the check is in memory and the lookup inline, as apart.
+        """
+        keys = list(dict.fromkeys(event_id[:200] for event_id in event_ids))
+        driver = self.database.driver
+        if driver is None or not keys:
+            first = await self.first_time(platform, *keys)
+            return await identity_fast_path.identify(self.database, platform, user_id), first
+        if self._first_time_and_who is None:
+            lookup = identity_fast_path.lookup_sql(self.database.engine.dialect)
+            self._first_time_and_who = _FIRST_TIME_AND_WHO.format(lookup=lookup)
+        sql = self._first_time_and_who
+        params = {
+            "platform": platform,
+            "platform_user_id": user_id,
+            "received_at": utcnow(),
+            "keys": keys,
+        }
+        async with driver.cursor() as cursor:
+            await cursor.execute(sql, params)
+            rows = await cursor.fetchall()
+        who = [row[_WHO_STARTS:] for row in rows if row[_WHO_STARTS] is not None]
+        return identity_fast_path.view_from_driver(who), rows[0][0] == len(keys)
+
     async def _insert_now(self, platform: str, keys: list[str]) -> bool:
         # On a plain driver connection, written once: through SQLAlchemy the same statement
         # cost 0.7 ms of CPU per update (1.1 ms in all), more than the round trip itself.
         assert self.database.driver is not None
-        async with self.database.driver.connection() as connection:
-            cursor = await connection.execute(_INSERT_KEYS, (platform, utcnow(), keys))
+        async with self.database.driver.cursor() as cursor:
+            await cursor.execute(
+                _INSERT_KEYS, {"platform": platform, "received_at": utcnow(), "keys": keys}
+            )
             inserted = await cursor.fetchall()
         return len(inserted) == len(keys)
 

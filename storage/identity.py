@@ -116,6 +116,7 @@ LOOKUP = (
         StaffRole.role,
         StaffRole.scope,
         _LINKED.platform.label("linked"),
+        _LINKED.id.label("linked_id"),  # the order of the platforms, also when nested
     )
     .join(Staff, Staff.id == Identity.staff_id)
     .join(_LINKED, _LINKED.staff_id == Staff.id)

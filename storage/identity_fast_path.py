@@ -78,6 +78,17 @@ def _read_inline(database: Database, params: dict[str, str]) -> list[Any] | None
         return None
 
 
+def lookup_sql(dialect: Dialect) -> str:
+    """The lookup with `%(platform)s` and `%(platform_user_id)s` (psycopg's style), for a
+    statement that asks it together with something else (`storage.events`)."""
+    return _compiled(dialect)[0]
+
+
+def view_from_driver(rows: list[Any]) -> StaffView | None:
+    """The view from the lookup's rows as the driver returns them (tuples)."""
+    return view_from_rows([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)
+
+
 async def identify(database: Database, platform: str, platform_user_id: str) -> StaffView | None:
     """`lookup` outside any transaction, precompiled: the one round trip every message pays."""
     params: Any = {"platform": platform, "platform_user_id": platform_user_id}
@@ -86,8 +97,8 @@ async def identify(database: Database, platform: str, platform_user_id: str) -> 
         return view_from_rows([_RawRow(_IDENTIFY_KEYS, r) for r in found], with_form=True)
     if database.driver is not None:
         sql, _ = _compiled(database.engine.dialect)
-        async with database.driver.connection() as connection:
-            cursor = await connection.execute(sql, params)
+        async with database.driver.cursor() as cursor:
+            await cursor.execute(sql, params)
             rows: list[Any] = await cursor.fetchall()
     else:
         # SQLite when the inline read could not answer: one trip to aiosqlite's thread
@@ -96,4 +107,4 @@ async def identify(database: Database, platform: str, platform_user_id: str) -> 
             sql, order = _compiled(orm_connection.dialect)
             raw: Any = (await orm_connection.get_raw_connection()).driver_connection
             rows = list(await raw.execute_fetchall(sql, tuple(params[n] for n in order or ())))
-    return view_from_rows([_RawRow(_IDENTIFY_KEYS, tuple(row)) for row in rows], with_form=True)
+    return view_from_driver(rows)

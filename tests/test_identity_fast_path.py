@@ -8,6 +8,7 @@ from bot.forms import FormState
 from commands._backend import StoreBackend
 from storage import identity, identity_fast_path
 from storage.demo import DEMO_ROSTER
+from storage.events import EventLedger
 from storage.store import Actor, Store
 
 
@@ -25,6 +26,7 @@ async def test_fast_path_equals_the_orm_for_everyone(any_app: App) -> None:
                     store, "slack", f"U{no}", FormState(form="proposal", step=2).to_json()
                 )
         await identity.set_timezone(store, view.id, "Europe/Berlin")
+    ledger = EventLedger(any_app.database)
     for no in [*staff_nos, "NOBODY"]:
         async with any_app.database.session() as session:
             orm = await identity.lookup(Store(session), "slack", f"U{no}")
@@ -32,6 +34,15 @@ async def test_fast_path_equals_the_orm_for_everyone(any_app: App) -> None:
         assert fast == orm, no
         if orm is not None:
             assert fast.form_state == orm.form_state and fast.platforms == orm.platforms
+        # With the duplicate check (one statement on PostgreSQL): the same person, and
+        # whether the event is new, also for someone nobody linked.
+        combined, first = await ledger.identify("slack", f"U{no}", f"Ev-{no}", f"m-{no}")
+        assert combined == orm and first, no
+        if orm is not None:
+            assert combined.form_state == orm.form_state and combined.platforms == orm.platforms
+        again, first = await ledger.identify("slack", f"U{no}", "Ev-new", f"m-{no}")
+        assert again == orm and not first, "one id seen before is enough"
+    await ledger.close()
     backend = StoreBackend(any_app.database)
     with_form = Sender("slack", f"U{staff_nos[1]}")
     async with backend.session(with_form) as services:

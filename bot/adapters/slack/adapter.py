@@ -13,7 +13,6 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Awaitable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -27,7 +26,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime, started
+from bot.adapter import Adapter, AdapterConfigError, PlatformStore, Runtime
 from bot.adapters.slack.incoming import parse_body, signature_ok, typed_text
 from bot.adapters.slack.render import (
     ACTION_PREFIX,
@@ -200,9 +199,9 @@ class SlackAdapter(Adapter):
         ) -> BoltResponse | None:
             keys = _once_keys(body)
             if keys and _is_chat(body):
-                # A message: its check runs beside the sender's lookup, and the dispatcher
-                # drops it if it was seen (`IncomingMessage.first_time`).
-                context["first_time"] = started(self.store.first_time(PLATFORM, *keys))
+                # A message: checked with the sender's lookup, in one round trip, and
+                # dropped by the dispatcher if seen (`IncomingMessage.once`).
+                context["once"] = tuple(keys)
             elif keys and not await self.store.first_time(PLATFORM, *keys):
                 log.info(
                     "Slack %s seen before (retry %s); skipped",
@@ -226,12 +225,12 @@ class SlackAdapter(Adapter):
             if subtype and subtype != "file_share":  # edits, joins, bot messages: not for us
                 return
             async with self._working():
-                await self._chat(event, group=False, first_time=context.get("first_time"))
+                await self._chat(event, group=False, once=context.get("once", ()))
 
         @app.event("app_mention")
         async def mention(event: dict[str, Any], context: AsyncBoltContext) -> None:
             async with self._working():
-                await self._chat(event, group=True, first_time=context.get("first_time"))
+                await self._chat(event, group=True, once=context.get("once", ()))
 
         @app.action(re.compile(f"^{ACTION_PREFIX}"))
         async def button(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -273,7 +272,7 @@ class SlackAdapter(Adapter):
         key: str,
         modal_forms: bool = False,
         files: tuple[IncomingFile, ...] = (),
-        first_time: Awaitable[bool] | None = None,
+        once: tuple[str, ...] = (),
     ) -> Outcome:
         message = IncomingMessage(
             sender=await self._sender(user_id),
@@ -282,13 +281,11 @@ class SlackAdapter(Adapter):
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             event_id=key,
             files=files,
-            first_time=first_time,
+            once=once,
         )
         return await self.runtime.dispatcher.handle(message, modal_forms=modal_forms)
 
-    async def _chat(
-        self, event: dict[str, Any], group: bool, first_time: Awaitable[bool] | None
-    ) -> None:
+    async def _chat(self, event: dict[str, Any], group: bool, once: tuple[str, ...]) -> None:
         user, channel = str(event.get("user") or ""), str(event.get("channel") or "")
         if not user:
             return
@@ -296,8 +293,6 @@ class SlackAdapter(Adapter):
         text = typed_text(MENTION.sub("", raw, count=1) if group else raw)
         # Files only from the private chat: what people attach may be personal.
         shared = [] if group else list(event.get("files") or [])
-        if shared and first_time is not None and not await first_time:
-            return  # a retry: not worth downloading its files again to find out
         outcome = await self._dispatch(
             user,
             text,
@@ -305,7 +300,7 @@ class SlackAdapter(Adapter):
             group,
             str(event.get("client_msg_id") or event.get("ts")),
             files=tuple([await self._download(f) for f in shared if isinstance(f, dict)]),
-            first_time=first_time,
+            once=once,
         )
         for reply in outcome.replies:
             if group and reply.private:
@@ -511,9 +506,14 @@ def _once_keys(body: dict[str, Any]) -> list[str]:
 
 
 def _is_chat(body: dict[str, Any]) -> bool:
-    """A message or a mention: what goes to the dispatcher as an `IncomingMessage`."""
+    """A message or a mention without files: it goes to the dispatcher as it is (one with
+    files is checked first, so that a retry's files are not downloaded again)."""
     event = body.get("event") if body.get("type") == "event_callback" else None
-    return isinstance(event, dict) and event.get("type") in ("message", "app_mention")
+    return (
+        isinstance(event, dict)
+        and event.get("type") in ("message", "app_mention")
+        and not event.get("files")
+    )
 
 
 class _Work:

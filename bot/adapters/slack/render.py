@@ -8,7 +8,7 @@ from typing import Any
 from bot.forms import TITLE_KEY, Form
 from bot.i18n import Catalog
 from bot.render.escape import slack_mrkdwn as esc
-from bot.render.split import clip, pieces
+from bot.render.split import clip, pieces, utf16_units
 from bot.replies import Reply
 
 ACTION_PREFIX = "cmd:"
@@ -22,9 +22,9 @@ MAX_BLOCKS = 50
 TEXT_LIMIT = 40000  # the message's `text`: Slack truncates past this
 
 
-def _escaped_size(ch: str) -> int:
-    """What one character costs once escaped for mrkdwn (limits count the escaped text)."""
-    return len(esc(ch)) + (1 if ord(ch) > 0xFFFF else 0)
+def _escaped_size(text: str) -> int:
+    """What a text costs once escaped for mrkdwn (limits count the escaped text)."""
+    return utf16_units(esc(text))
 
 
 def blocks(reply: Reply) -> list[dict[str, Any]]:
