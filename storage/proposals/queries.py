@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     and_,
+    column,
     false,
     func,
     literal_column,
@@ -218,20 +220,17 @@ LINE_COLUMNS = (
 COUNT_AHEAD = 500  # rows counted past a page's end; beyond, a list says "more than"
 INDEXED_LENGTH = 3  # a word this long has trigrams to look up
 
-# The four searched columns as one text, a line apart, exactly as migration 0011 indexes
-# them on PostgreSQL (the planner matches the expression, so it is written out once, here).
-_SEARCHED_TEXT = (
-    "coalesce(proposals.title, '') || chr(10) || coalesce(proposals.reasons, '') || chr(10) "
-    "|| coalesce(proposals.measures, '') || chr(10) || coalesce(proposals.case_no, '')"
-)
 
-
-def _containing(words: list[str], *, sqlite: bool) -> list[ColumnElement[bool]]:
-    """Every word anywhere in the title, reasons, measures or case number, ignoring case.
+def _containing(
+    words: list[str], *, sqlite: bool
+) -> tuple[list[ColumnElement[bool]], list[tuple[str, str]]]:
+    """Every word anywhere in the title, reasons, measures or case number, ignoring case:
+    the conditions, and on SQLite the FTS5 tables to ask (table, query).
 
     What a case-insensitive substring match finds, read through an index where one serves:
-    - a word of ideographs or ASCII letters and digits: its bigrams (`storage.grams`,
-      migration 0011), on both databases; this is how two-character Chinese words are found;
+    - a word of ideographs or ASCII letters and digits: its bigrams (`storage.grams`), on
+      SQLite in an FTS5 table (migration 0011), on PostgreSQL in a stored column with a GIN
+      index (migration 0015); this is how two-character Chinese words are found;
     - any other word of three or more characters: its trigrams (SQLite's FTS5 table; on
       PostgreSQL the pg_trgm indexes serve the ILIKE itself);
     - anything shorter (one character, or 2 with a symbol) is matched row by row, among the
@@ -255,7 +254,7 @@ def _containing(words: list[str], *, sqlite: bool) -> list[ColumnElement[bool]]:
             # only (`grams.searchable`), so it needs no quoting.
             listed = ", ".join(f"'{gram}'" for gram in wanted)
             narrowed: ColumnElement[bool] = literal_column(
-                f"unionbot_bigrams({_SEARCHED_TEXT}) @> ARRAY[{listed}]::text[]"
+                f"proposals.search_grams @> ARRAY[{listed}]::text[]"
             )
             # A longer word's bigrams may be found apart, so the match confirms.
             conditions.append(narrowed if len(word) == 2 else and_(narrowed, matched))
@@ -263,10 +262,8 @@ def _containing(words: list[str], *, sqlite: bool) -> list[ColumnElement[bool]]:
             fts["proposals_fts"].append('"' + word.replace('"', '""') + '"')
         else:
             conditions.append(matched)
-    for table_name, phrases in fts.items():
-        if phrases:
-            conditions.insert(0, _fts(table_name, " AND ".join(phrases)))
-    return conditions
+    asked = [(name, " AND ".join(phrases)) for name, phrases in fts.items() if phrases]
+    return conditions, asked
 
 
 def _substring(word: str) -> ColumnElement[bool]:
@@ -286,6 +283,27 @@ def _fts(table_name: str, query: str) -> ColumnElement[bool]:
         .select_from(table(table_name))
         .where(literal_column(table_name).op("MATCH")(query))
     )
+
+
+def _reading(
+    statement: Select[Any], conditions: list[ColumnElement[bool]], fts: list[tuple[str, str]]
+) -> tuple[Select[Any], ColumnElement[Any]]:
+    """The statement with its conditions, and the newest-first order to read it in.
+
+    On SQLite the first FTS5 table drives: it hands its matches newest first (rowid
+    descending) and the read stops at the page, where `id IN (its matches)` gathered all
+    of them first (12,500 for a common word at 100,000: 8 ms instead of 1).
+    """
+    if not fts:
+        return statement.where(*conditions), Proposal.id.desc()
+    (name, query), others = fts[0], fts[1:]
+    driving = table(name, column("rowid"))
+    statement = statement.join(driving, driving.c.rowid == Proposal.id).where(
+        literal_column(name).op("MATCH")(query),
+        *conditions,
+        *(_fts(other, asked) for other, asked in others),
+    )
+    return statement, driving.c.rowid.desc()
 
 
 def _like(word: str) -> str:
@@ -320,8 +338,9 @@ def _listed(
     category: str | None,
     words: list[str] | None,
     sqlite: bool,
-) -> list[ColumnElement[bool]]:
-    """The conditions of a list: what the viewer may see, in scope, with every word."""
+) -> tuple[list[ColumnElement[bool]], list[tuple[str, str]]]:
+    """The conditions of a list (what the viewer may see, in scope, with every word), and
+    the FTS5 tables to ask on SQLite."""
     visible = visible_to(viewer)
     if sqlite:
         # Hidden from SQLite's planner, which would otherwise gather every row of each
@@ -337,8 +356,8 @@ def _listed(
         conditions.append(Proposal.status == status)
     if category:
         conditions.append(Proposal.category == category)
-    conditions.extend(_containing(words or [], sqlite=sqlite))
-    return conditions
+    found, fts = _containing(words or [], sqlite=sqlite)
+    return [*conditions, *found], fts
 
 
 async def page_for(
@@ -356,7 +375,7 @@ async def page_for(
     """Proposals in `scope` that the viewer may see, newest first, one page of them; every
     word must occur in the title, reasons, measures or case number."""
     sqlite = store.session.bind is not None and store.session.bind.dialect.name == "sqlite"
-    conditions = _listed(
+    conditions, fts = _listed(
         viewer,
         scope=scope,
         today=today,
@@ -365,14 +384,11 @@ async def page_for(
         words=words,
         sqlite=sqlite,
     )
+    lines = select(Proposal).options(load_only(*LINE_COLUMNS, raiseload=True))
+    lines, newest_first = _reading(lines, conditions, fts)
     rows = list(
         await store.session.scalars(
-            select(Proposal)
-            .options(load_only(*LINE_COLUMNS, raiseload=True))
-            .where(*conditions)
-            .order_by(Proposal.id.desc())
-            .limit(size)
-            .offset((page - 1) * size)
+            lines.order_by(newest_first).limit(size).offset((page - 1) * size)
         )
     )
     if page == 1 and len(rows) < size:
@@ -380,6 +396,7 @@ async def page_for(
     # Counting every visible row of a big archive costs more than the page: count to a few
     # pages past this one, and say "more than" beyond.
     cap = page * size + COUNT_AHEAD
-    ahead = select(Proposal.id).where(*conditions).limit(cap + 1).subquery()
+    ids, _ = _reading(select(Proposal.id), conditions, fts)
+    ahead = ids.limit(cap + 1).subquery()
     total = int(await store.session.scalar(select(func.count()).select_from(ahead)) or 0)
     return Page(rows, min(total, cap), page, size, exact=total <= cap)
