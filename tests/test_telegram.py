@@ -143,6 +143,23 @@ async def test_duplicate_update_is_handled_once(tg: TelegramChat) -> None:
     assert len(tg.fake.sent(uid, since=mark)) == 1
 
 
+async def test_a_duplicate_arriving_while_the_first_is_handled_is_answered_once(
+    any_app: App,
+) -> None:
+    """A message's check runs with the sender's lookup (`IncomingMessage.once`): the same
+    update three times at once gets one reply, on both databases."""
+    async with telegram_driver(any_app) as tg:
+        uid = await tg.link("T1001")
+        update = tg.update(uid, "T1001", "/whoami", update_id=4242)
+        mark = len(tg.fake.calls)
+        assert await asyncio.gather(*(tg.post(update) for _ in range(3))) == [200] * 3
+        sent = tg.fake.sent(uid, since=mark)
+        assert len(sent) == 1 and "张伟" in plain(sent[0].params["text"])
+        mark = len(tg.fake.calls)
+        await tg.post(tg.update(uid, "T1001", "/whoami", update_id=4243))
+        assert len(tg.fake.sent(uid, since=mark)) == 1, "the next update is new"
+
+
 async def test_form_survives_a_restart(app: App) -> None:
     fake = FakeTelegram()
     await fake.start()

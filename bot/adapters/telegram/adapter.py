@@ -256,13 +256,19 @@ class TelegramAdapter(Adapter):
     async def handle_update(self, update: Update) -> None:
         """One update, once: a message or a button press. Never raises."""
         try:
+            message = update.message
+            if update.callback_query is None and message is not None and not _has_file(message):
+                # A message: checked with the sender's lookup, in one round trip, and
+                # dropped by the dispatcher if seen (`IncomingMessage.once`).
+                await self._message(message, update.update_id, once=(str(update.update_id),))
+                return
             if not await self.store.first_time(PLATFORM, str(update.update_id)):
                 log.info("Telegram update %s seen before; skipped", update.update_id)
                 return
             if update.callback_query is not None:
                 await self._button(update.callback_query)
-            elif update.message is not None:
-                await self._message(update.message, update.update_id)
+            elif message is not None:  # with a file: not downloaded again for a retry
+                await self._message(message, update.update_id)
         except Exception:
             log.exception("Telegram update %s failed", update.update_id)
 
@@ -287,7 +293,7 @@ class TelegramAdapter(Adapter):
             return text
         return None
 
-    async def _message(self, message: Message, update_id: int) -> None:
+    async def _message(self, message: Message, update_id: int, once: tuple[str, ...] = ()) -> None:
         user = message.from_user
         sent = message.document or (message.photo[-1] if message.photo else None)
         if user is None or not (message.text or sent):
@@ -306,6 +312,7 @@ class TelegramAdapter(Adapter):
             chat_kind=ChatKind.GROUP if group else ChatKind.PRIVATE,
             event_id=str(update_id),
             files=files,
+            once=once,
         )
         outcome = await self.runtime.dispatcher.handle(incoming)
         await self._answer(outcome.replies, outcome.lang, message.chat.id, user.id, group)
@@ -465,3 +472,7 @@ class TelegramAdapter(Adapter):
         except (TimedOut, NetworkError) as exc:
             return SendResult.retry(30, f"network: {exc.message}")
         return SendResult.sent(str(message.message_id))
+
+
+def _has_file(message: Message) -> bool:
+    return message.document is not None or bool(message.photo)
