@@ -107,10 +107,13 @@ async def setup(url: str, proposals: int) -> None:
                     for row in made
                 ],
             )
-        if not database.sqlite:
-            # What autovacuum does after a load like this: the planner's figures for a
-            # bigram's frequency come from these statistics.
-            await session.execute(text("ANALYZE"))
+    if not database.sqlite:
+        # What autovacuum does after a load like this: the GIN indexes' pending entries
+        # merged (until then every search reads them one by one), and the statistics the
+        # planner estimates a bigram's frequency from.
+        async with database.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.execute(text("VACUUM ANALYZE"))
     await database.dispose()
 
 

@@ -193,7 +193,7 @@ def register(
         target.write_bytes(data)
         if hasattr(os, "chmod"):
             os.chmod(target, 0o600)
-        click.echo(state.t("cli.export.done", count=len(found), file=target))
+        click.echo(state.t("cli.export.benefits", count=len(found), file=target))
 
     @export_group.command("activities")
     @click.option("--year", type=int, required=True, help="The year the activities took place.")

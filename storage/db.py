@@ -203,7 +203,7 @@ class Database:
     async def lazy_session(self) -> AsyncIterator[AsyncSession]:
         """Like `session`, but the transaction begins only if the block uses the database.
 
-        A message that only needs the identity lookup (done by `reader`) then costs no
+        A message that only needs the identity lookup (done outside the ORM) then costs no
         BEGIN and no COMMIT: on this machine a round trip is about half a millisecond.
         """
         async with self._unit():

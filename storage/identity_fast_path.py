@@ -9,7 +9,9 @@ ORM would have converted. On the benchmark machine that took `/whoami` from abou
 per-execution cache key, result adaptation and greenlet hops cost more than the query.
 On SQLite it then reads on the event loop's own thread (`Database.inline_reader`): the hop
 to aiosqlite's thread cost more than the lookup, and that took `/whoami` from about 4,000
-to 11,000 a second on one core (issue 16).
+to 11,000 a second on one core (issue 16). On PostgreSQL it reads on a plain psycopg
+connection (`storage.driver_pool`), and a chat message's duplicate check rides along in
+the same statement (`storage.events.EventLedger.identify`).
 
 The price is that this module must give exactly the ORM's answer;
 `tests/test_identity_fast_path.py` compares the two on SQLite and PostgreSQL for every

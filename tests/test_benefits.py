@@ -167,6 +167,7 @@ def test_the_yearly_ledger_export(tmp_path: Path) -> None:
     target = tmp_path / "ledger.xlsx"
     done = run(["--db", db, "export", "benefits", "--year", str(year), "--out", str(target)])
     assert done.returncode == 0, done.stderr
+    assert "福利申请记录" in done.stdout and "提案" not in done.stdout, done.stdout
     assert target.stat().st_mode & 0o077 == 0, "personal data: readable only by its owner"
     book = load_workbook(target)
     ledger = list(book["ledger"].iter_rows(values_only=True))
