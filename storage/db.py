@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -24,9 +24,11 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
-from storage.driver_pool import DriverPool
 from storage.gate import FairGate
 from storage.grams import sqlite_bigrams
+
+if TYPE_CHECKING:
+    from storage.driver_pool import DriverPool
 
 INLINE_BUSY_MS = 50  # the longest an inline read may hold the event loop waiting
 
@@ -188,6 +190,8 @@ class Database:
         # connections (`storage.driver_pool`); None on SQLite, where they read inline.
         self.driver: DriverPool | None = None
         if not self.sqlite:
+            from storage.driver_pool import DriverPool  # psycopg only where it serves
+
             self.driver = DriverPool(url, pool_size + overflow, pool_timeout)
 
     @contextlib.asynccontextmanager
