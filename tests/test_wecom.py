@@ -197,12 +197,18 @@ async def test_forged_stale_and_foreign_callbacks_are_refused_without_the_payloa
     assert secret_words not in caplog.text and ciphertext not in caplog.text
 
 
-async def test_a_retried_callback_is_handled_once(wc: WeComChat) -> None:
-    signed = sign(text_message("T1001", "/whoami", "900010"))
-    statuses = await asyncio.gather(*(wc.post(signed) for _ in range(3)))
-    assert statuses == [200, 200, 200]
-    await wc.adapter.settled()
-    assert len(wc.fake.sent_to("T1001")) == 1
+async def test_a_retried_callback_is_handled_once(any_app: App) -> None:
+    """A text message's check runs with the sender's lookup (`IncomingMessage.once`), on
+    both databases; a button's before the work."""
+    async with wecom_driver(any_app) as wc:
+        signed = sign(text_message("T1001", "/whoami", "900010"))
+        statuses = await asyncio.gather(*(wc.post(signed) for _ in range(3)))
+        assert statuses == [200, 200, 200]
+        await wc.adapter.settled()
+        assert len(wc.fake.sent_to("T1001")) == 1
+        await wc.post(sign(text_message("T1001", "/whoami", "900012")))
+        await wc.adapter.settled()
+        assert len(wc.fake.sent_to("T1001")) == 2, "the next message is new"
 
 
 async def test_the_answer_comes_before_the_work(wc: WeComChat) -> None:

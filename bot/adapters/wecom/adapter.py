@@ -256,6 +256,11 @@ class WeComAdapter(Adapter):
             raise Refused(400, str(exc)) from None
         if not self.started:
             raise Refused(503, "the WeCom adapter is not started yet")
+        if message.msg_type == "text":
+            # A message: checked with the sender's lookup, in one round trip, and dropped
+            # by the dispatcher if seen (`IncomingMessage.once`); the 200 waits for neither.
+            self._begin(message)
+            return web.Response(text="")
         if not await self.store.first_time(PLATFORM, message.dedup_key):
             log.info("WeCom callback %s seen before; skipped", message.dedup_key)
             return web.Response(text="")
@@ -327,13 +332,19 @@ class WeComAdapter(Adapter):
         if message.msg_type == "image":
             files = (await self._download(message.media_id),)
             text = self._waiting_for_files(message.from_user)
+            incoming = await self._incoming(message, text, files)
         else:
             self._remember_files_command(message.from_user, text)
-        outcome = await self.runtime.dispatcher.handle(await self._incoming(message, text, files))
+            incoming = await self._incoming(message, text, once=(message.dedup_key,))
+        outcome = await self.runtime.dispatcher.handle(incoming)
         await self._answer(message.from_user, outcome.replies)
 
     async def _incoming(
-        self, message: Callback, text: str, files: tuple[IncomingFile, ...] = ()
+        self,
+        message: Callback,
+        text: str,
+        files: tuple[IncomingFile, ...] = (),
+        once: tuple[str, ...] = (),
     ) -> IncomingMessage:
         """What a member wrote or pressed: always the app's private chat with them."""
         return IncomingMessage(
@@ -343,6 +354,7 @@ class WeComAdapter(Adapter):
             chat_kind=ChatKind.PRIVATE,
             event_id=message.dedup_key,
             files=files,
+            once=once,
         )
 
     def _remember_files_command(self, user_id: str, text: str) -> None:
