@@ -42,6 +42,11 @@ FLUSH_AFTER = 0.05  # seconds a new key waits in memory before it is written (SQ
 FLUSH_AT = 500  # or as soon as this many wait
 
 
+def _distinct(event_ids: tuple[str, ...]) -> list[str]:
+    """An event's ids as they are kept: each at most 200 characters, each once."""
+    return list(dict.fromkeys(event_id[:200] for event_id in event_ids))
+
+
 def _key(platform: str, event_id: str) -> str:
     return f"{platform}\x1f{event_id[:200]}"
 
@@ -67,7 +72,8 @@ class EventLedger:
 
     PostgreSQL, where several instances serve one platform: one autocommit statement
     (`INSERT ... ON CONFLICT DO NOTHING RETURNING`), a single round trip and no
-    transaction of its own, so a retry that reaches another instance is still seen.
+    transaction of its own, so a retry that reaches another instance is still seen; for a
+    chat message the same insert rides in the sender's identity lookup (`identify`).
 
     SQLite, where one process serves the platforms (the database is a local file): the
     ledger is this process's memory, written behind in batches through the one writer,
@@ -89,7 +95,7 @@ class EventLedger:
     async def first_time(self, platform: str, *event_ids: str) -> bool:
         """True the first time an event is seen under any of its ids; False for a retry or
         a replay (one id already seen is enough)."""
-        keys = list(dict.fromkeys(event_id[:200] for event_id in event_ids))
+        keys = _distinct(event_ids)
         if not keys:
             return True
         if not self.database.sqlite:
@@ -105,7 +111,7 @@ class EventLedger:
         trips they cost twice the CPU (234 against 120 µs here) and twice the wait. On
         SQLite the check is in memory and the lookup inline, as apart.
         """
-        keys = list(dict.fromkeys(event_id[:200] for event_id in event_ids))
+        keys = _distinct(event_ids)
         driver = self.database.driver
         if driver is None or not keys:
             first = await self.first_time(platform, *keys)
