@@ -149,17 +149,20 @@ class Dispatcher(Generic[S]):
             message.language or normalize_language(message.sender.locale) or self.default_language
         )
 
+    def _too_long(self, lang: str) -> Reply:
+        text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
+        return Reply(text=text, error=True)
+
     async def handle(self, message: IncomingMessage, *, modal_forms: bool = False) -> Outcome:
         """Answer one message; with `modal_forms` a form is returned, not asked step by step."""
         lang = self._language(message)
-        if len(message.text) > MAX_MESSAGE_LENGTH and not message.once:
-            text = self.catalog.get(lang, "bot.too_long", max=MAX_MESSAGE_LENGTH)
-            return Outcome([Reply(text=text, error=True)], lang=lang)
+        too_long = len(message.text) > MAX_MESSAGE_LENGTH
+        if too_long and not message.once:  # refused before any database work
+            return Outcome([self._too_long(lang)], lang=lang)
 
         async def work(ctx: Context[S], identified: Identified) -> Outcome:
-            if len(message.text) > MAX_MESSAGE_LENGTH:  # answered once, also if sent again
-                text = ctx.t("bot.too_long", max=MAX_MESSAGE_LENGTH)
-                return Outcome([Reply(text=text, error=True)])
+            if too_long:  # with `once`: after the duplicate check, so answered once
+                return Outcome([self._too_long(ctx.lang)])
             return await self._route(ctx, identified, modal_forms)
 
         return await self._guarded(message, lang, repr(message.text[:200]), work)

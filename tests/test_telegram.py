@@ -158,6 +158,11 @@ async def test_a_duplicate_arriving_while_the_first_is_handled_is_answered_once(
         mark = len(tg.fake.calls)
         await tg.post(tg.update(uid, "T1001", "/whoami", update_id=4243))
         assert len(tg.fake.sent(uid, since=mark)) == 1, "the next update is new"
+        mark = len(tg.fake.calls)
+        junk = tg.update(uid, "T1001", "x" * 5000, update_id=4244)
+        assert await asyncio.gather(tg.post(junk), tg.post(junk)) == [200, 200]
+        sent = tg.fake.sent(uid, since=mark)
+        assert len(sent) == 1 and "4000" in plain(sent[0].params["text"]), "too long, said once"
 
 
 async def test_form_survives_a_restart(app: App) -> None:

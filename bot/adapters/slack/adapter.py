@@ -495,8 +495,8 @@ def _once_keys(body: dict[str, Any]) -> list[str]:
     """
     first = body.get("event_id") or body.get("trigger_id")
     keys = [str(first)] if first else []
-    event = body.get("event") if body.get("type") == "event_callback" else None
-    if isinstance(event, dict) and event.get("type") in ("message", "app_mention"):
+    event = _chat_event(body)
+    if event is not None:
         kind = event["type"]
         if event.get("ts"):
             keys.append(f"msg:{kind}:{event.get('channel')}:{event['ts']}")
@@ -505,15 +505,19 @@ def _once_keys(body: dict[str, Any]) -> list[str]:
     return keys
 
 
+def _chat_event(body: dict[str, Any]) -> dict[str, Any] | None:
+    """The message or mention a request carries, if it carries one."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    if isinstance(event, dict) and event.get("type") in ("message", "app_mention"):
+        return event
+    return None
+
+
 def _is_chat(body: dict[str, Any]) -> bool:
     """A message or a mention without files: it goes to the dispatcher as it is (one with
     files is checked first, so that a retry's files are not downloaded again)."""
-    event = body.get("event") if body.get("type") == "event_callback" else None
-    return (
-        isinstance(event, dict)
-        and event.get("type") in ("message", "app_mention")
-        and not event.get("files")
-    )
+    event = _chat_event(body)
+    return event is not None and not event.get("files")
 
 
 class _Work:
