@@ -81,8 +81,16 @@ async def test_beyond_what_memory_keeps_the_table_answers(
     for n in range(6):
         assert await ledger.first_time("wecom", f"m{n}")
     await ledger.flush()
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", seen)
     assert not await ledger.first_time("wecom", "m0"), "dropped from memory, found in the table"
     assert await ledger.first_time("wecom", "m6")
+    assert not await ledger.first_time("wecom", "m7", "m2"), "one id on record is enough"
+    assert statements == [], "read on the loop's own connection, not through the ORM"
     await ledger.close()
     restarted = events.EventLedger(database)  # more on record than memory keeps
     assert not await restarted.first_time("wecom", "m1")
