@@ -10,6 +10,11 @@ reply before writing again, as in a chat.
 
 For each number of people writing at once it prints messages/s, p50 and p99, and the
 database connections opened after the warm-up (counted by the pools' `connect` events).
+Below PostgreSQL, the floor this machine sets: the bare driver's `SELECT 1`, one at a time,
+on a connection held as unionbot holds it (psycopg's `AsyncConnection`, cursor kept). A
+round trip differs several times between machines (0.12 ms on one machine of this kind,
+0.04 ms on another), so compare unionbot with the floor measured beside it, not with a
+figure from elsewhere.
 Targets (issue 16): at 64 and 256 at least 0.9 of the throughput at 1; p99 at 64 under
 30 ms; no connection opened after warm-up.
 """
@@ -23,7 +28,7 @@ import secrets
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -140,6 +145,39 @@ async def measure(
     return results
 
 
+async def psycopg_floor(url: str, count: int) -> dict[str, float]:
+    """One `SELECT 1` round trip at a time on a bare autocommit psycopg connection."""
+    import psycopg  # here, as in storage, only where PostgreSQL is used
+
+    from storage.driver_pool import conninfo
+
+    async with await psycopg.AsyncConnection.connect(conninfo(url), autocommit=True) as conn:
+        cursor = conn.cursor()
+
+        async def once() -> None:
+            await cursor.execute("SELECT 1")
+            await cursor.fetchone()
+
+        return await timed(once, count)
+
+
+async def timed(once: Callable[[], Awaitable[None]], count: int) -> dict[str, float]:
+    for _ in range(min(count, 1000)):
+        await once()
+    cpu0, started = time.process_time(), time.perf_counter()
+    for _ in range(count):
+        await once()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu0
+    return {"per_second": count / elapsed, "cpu_ms": cpu / count * 1000}
+
+
+def show_floor(name: str, floor: dict[str, float]) -> None:
+    print(
+        f"{name:<12}{'floor':>7}{floor['per_second']:>10.0f}{'':>8}{'':>9}{'':>9}"
+        f"{floor['cpu_ms']:>12.3f}   bare driver, SELECT 1"
+    )
+
+
 def sqlite_url(directory: Path) -> str:
     url = f"sqlite:///{directory / 'bench.db'}"
     migrate.upgrade(url)
@@ -200,11 +238,9 @@ def main() -> None:
         f"{'CPU ms/msg':>12}{'new conns':>12}"
     )
     with tempfile.TemporaryDirectory() as tmp:
+        url = sqlite_url(Path(tmp))
         show(
-            "SQLite",
-            asyncio.run(
-                measure(sqlite_url(Path(tmp)), args.messages, args.warmup, levels, args.pool_size)
-            ),
+            "SQLite", asyncio.run(measure(url, args.messages, args.warmup, levels, args.pool_size))
         )
     if args.postgres:
         url, schema = postgres_url(args.postgres)
@@ -213,6 +249,7 @@ def main() -> None:
                 "PostgreSQL",
                 asyncio.run(measure(url, args.messages, args.warmup, levels, args.pool_size)),
             )
+            show_floor("PostgreSQL", asyncio.run(psycopg_floor(url, args.messages)))
         finally:
             drop_schema(args.postgres, schema)
 
