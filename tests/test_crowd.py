@@ -17,7 +17,7 @@ from tests.crowd import add_people
 from tests.drivers.telegram import telegram_driver
 
 PEOPLE = 32
-MESSAGES = 15  # each of the 64, so the crowd outlasts a few delivery rounds
+MESSAGES = 15  # at least, each of the 64
 
 
 def _no_busy_wait(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -81,13 +81,22 @@ async def test_a_notice_due_during_a_64_people_burst_is_sent_within_its_round(
             burst_over = False
             arrived_during_burst = False
 
+            arrived = asyncio.Event()
+            written: Counter[str] = Counter()
+
             async def person(staff_no: str) -> None:
+                # At least MESSAGES each, and on until the notice is out (a faster machine
+                # ends a fixed burst before a delivery round comes), within a bound.
                 uid = 800_000 + int(staff_no[1:])
-                for n in range(MESSAGES):
+                began = time.perf_counter()
+                while written[staff_no] < MESSAGES or not arrived.is_set():
                     assert await chat.post(chat.update(uid, staff_no, "/whoami")) == 200
-                    if n == 0 and staff_no == people[0]:
+                    written[staff_no] += 1
+                    if written[staff_no] == 1 and staff_no == people[0]:
                         await queue_notice(app.settings.database_url, "telegram", "4242")
                         queued.set_result(time.perf_counter())
+                    if time.perf_counter() - began > interval + 5:
+                        break
 
             queued: asyncio.Future[float] = asyncio.get_running_loop().create_future()
             crowd = asyncio.gather(*(person(no) for no in people))
@@ -97,6 +106,7 @@ async def test_a_notice_due_during_a_64_people_burst_is_sent_within_its_round(
                 await asyncio.sleep(0.02)
             arrived_during_burst = not crowd.done()
             took = time.perf_counter() - started
+            arrived.set()
             await crowd
             burst_over = True
         finally:
@@ -105,7 +115,7 @@ async def test_a_notice_due_during_a_64_people_burst_is_sent_within_its_round(
     assert burst_over and arrived_during_burst, "sent while the crowd was still writing"
     assert took < interval + 3, took
     replies = Counter(int(call.params["chat_id"]) for call in chat.fake.sent())
-    assert all(replies[800_000 + int(no[1:])] == MESSAGES for no in people)
+    assert all(replies[800_000 + int(no[1:])] == written[no] >= MESSAGES for no in people)
     assert "skipped" not in caplog.text and "missed by" not in caplog.text
     assert "Traceback" not in caplog.text
 
