@@ -41,7 +41,7 @@ async def test_a_full_activity_with_a_waiting_list_that_moves_up(
     made = await conversation.say("O4001", new_command("教职工羽毛球赛", "--capacity 2"))
     assert not made.error and "已发布活动 #1" in made, made.text
     notice = next(r for r in await conversation.inbox("T1001") if "羽毛球" in r.plain())
-    assert "欢迎报名" in notice.plain() and "面向您" in notice.plain()
+    assert "欢迎报名" in notice.plain() and "面向你" in notice.plain()
     assert [c.command for c in notice.choices] == ["/activity join 1"]
     first = await conversation.say("T1001", "/activity join 1")
     assert "已报名「教职工羽毛球赛」" in first and "体育馆" in first
@@ -77,12 +77,12 @@ async def test_a_quota_competition_where_the_sub_union_officer_picks_who_goes(
     asks = [r for r in await conversation.inbox("O4101") if "请确认" in r.plain()]
     assert len(asks) == 2 and asks[0].choices[0].command.startswith("/activity confirm 1 ")
     other = await conversation.say("O4102", "/activity confirm 1 T1001")
-    assert other.error and "不是您的分工会" in other
+    assert other.error and "不是你的分工会" in other
     picked = await conversation.say("O4101", "/activity confirm 1 D2001")
     assert not picked.error and "已确认 D2001" in picked
     beyond = await conversation.say("O4101", "/activity confirm 1 T1001")
     assert beyond.error and "名额已满" in beyond
-    told = [r for r in await conversation.inbox("D2001") if "已确认您参加" in r.plain()]
+    told = [r for r in await conversation.inbox("D2001") if "已确认你参加" in r.plain()]
     assert told
 
 
@@ -170,7 +170,7 @@ async def test_clubs_publish_to_their_members(app: App) -> None:
     refused = await chat.say("D2001", new_command("外拍", "--club 1"))
     assert refused.error and "不是社团 #1 的负责人" in refused
     outsider = await chat.say("D2001", "/activity join 1")
-    assert outsider.error and "不面向您" in outsider
+    assert outsider.error and "不面向你" in outsider
     assert "摄影协会" in await chat.say("D2001", "/clubs")
 
 

@@ -103,3 +103,9 @@ def test_english_text_uses_ascii_punctuation() -> None:
 
 def test_the_punctuation_scan_would_find_some() -> None:
     assert FULL_WIDTH.search("A solved：done") and not FULL_WIDTH.search("A solved: done")
+
+
+def test_chinese_text_addresses_the_reader_one_way() -> None:
+    """The bot says 你 everywhere: a reply in 您 beside one in 你 reads as two voices."""
+    formal = {k: v for k, v in CATALOG.messages["zh"].items() if "您" in v}
+    assert not formal, formal

@@ -301,7 +301,7 @@ async def test_a_sub_union_officer_runs_only_their_own(app: App) -> None:
         )
         own_id = own.id
     refused = await chat.say("O4101", f"/survey results {other}")
-    assert refused.error and "其他" not in refused.text and "不是您的分工会" in refused
+    assert refused.error and "其他" not in refused.text and "不是你的分工会" in refused
     published = await chat.say("O4101", f"/survey publish {own_id}")
     assert not published.error and "已通知 5 人" in published, published.text
     english = await chat.say("O4101", "/lang en")
@@ -481,4 +481,4 @@ async def test_an_officer_asked_in_another_units_survey_sees_it_and_can_answer(a
     assert "/survey publish" not in asked and "/survey results" not in asked
     theirs = await make(app, survey_file(audience="sub_union:文学院分工会"))
     outsider = await chat.say("O4101", f"/survey show {theirs}")
-    assert outsider.error and "不在您的调查范围" in outsider
+    assert outsider.error and "不在你的调查范围" in outsider

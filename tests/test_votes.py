@@ -112,7 +112,7 @@ async def cast_through_buttons(chat: Chat, who: str, vote_id: int, label: str) -
     assert not ballot.error, ballot.text
     button = next(c for c in ballot.replies[-1].choices if c.label == label)
     confirm = await chat.say(who, button.command)
-    assert f"您选择了：{label}" in confirm, confirm.text
+    assert f"你选择了：{label}" in confirm, confirm.text
     cast = next(c for c in confirm.replies[-1].choices if c.label == "确认投出")
     done = await chat.say(who, cast.command)
     assert not done.error, done.text
@@ -254,7 +254,7 @@ async def test_an_election_with_a_tie_and_a_further_round(conversation: Chat, ap
         ballot = await chat.say(who, f"/vote ballot 1 {marked}")
         go_on = next(c for c in ballot.replies[-1].choices if c.label.startswith("下一步"))
         confirm = await chat.say(who, go_on.command)
-        assert "您选择了" in confirm
+        assert "你选择了" in confirm
         cast = next(c for c in confirm.replies[-1].choices if c.label == "确认投出")
         assert not (await chat.say(who, cast.command)).error
     await chat.say("O4001", "/vote close 1")
@@ -279,7 +279,7 @@ async def test_an_officer_of_another_sub_union_is_refused_at_the_first_step(
         "O4102",
         f'/vote new {meeting_id} resolution "关于学院工作报告的决议" --scrutineers "T1001 D2001"',
     )
-    assert refused.error and "不是您的分工会召开的" in refused
+    assert refused.error and "不是你的分工会召开的" in refused
     own = await chat.say(
         "O4101",
         f'/vote new {meeting_id} resolution "关于学院工作报告的决议" --scrutineers "T1001 D2001"',
@@ -681,7 +681,7 @@ async def test_delegates_pressing_cast_at_once_on_wecom_count_once(app: App) -> 
     async with wecom_driver(app) as wecom:
         for who in staff:
             confirm = await wecom.say(who, "/vote choose 1 yes")
-            assert "您选择了：赞成" in confirm, confirm.text
+            assert "你选择了：赞成" in confirm, confirm.text
         mark = len(wecom.fake.sends)
         await asyncio.gather(
             *(wecom.press(who, "/vote cast 1 yes") for who in staff),
