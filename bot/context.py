@@ -50,6 +50,12 @@ class Context(Generic[S]):
         """A list in the reader's punctuation: 、 in Chinese, commas in English."""
         return ("、" if self.lang == "zh" else ", ").join(items)
 
+    def either(self, items: list[str]) -> str:
+        """Alternatives: 甲、乙或丙 in Chinese, "a, b or c" in English."""
+        if len(items) < 2:
+            return "".join(items)
+        return self.join(items[:-1]) + ("或" if self.lang == "zh" else " or ") + items[-1]
+
     def paren(self, text: str) -> str:
         return f"（{text}）" if self.lang == "zh" else f" ({text})"
 

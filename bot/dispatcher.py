@@ -252,7 +252,7 @@ class Dispatcher(Generic[S]):
         if command is None:
             return Outcome([self._unknown(ctx, words)])
         if not command.permission.allows(ctx.principal):
-            return Outcome([self._denied(ctx, command.permission.describe())])
+            return Outcome([self._denied(ctx, command.permission.describe(), refused=command)])
         ctx.command = command
         try:
             ctx.args = bind(command.args, command.options, words[depth:])
@@ -307,10 +307,17 @@ class Dispatcher(Generic[S]):
         key = f"role.{role}"
         return ctx.t(key) if self.catalog.has(key) else role
 
-    def _denied(self, ctx: Context[S], needed: tuple[str, ...], scope: str | None = None) -> Reply:
+    def _denied(
+        self,
+        ctx: Context[S],
+        needed: tuple[str, ...],
+        scope: str | None = None,
+        refused: Command | None = None,
+    ) -> Reply:
         """Say what is wrong: the roles a command needs; or, when the person holds the role
-        for another scope (another department's proposal), whose it is and whose they are."""
-        need = ctx.join([self._role_label(ctx, role) for role in needed])
+        for another scope (another department's proposal), whose it is and whose they are.
+        A refused command that names what such a person likely meant offers it."""
+        need = ctx.either([self._role_label(ctx, role) for role in needed])
         roles = ctx.principal.roles if ctx.principal else frozenset()
         if scope is not None:
             mine = sorted(
@@ -329,7 +336,12 @@ class Dispatcher(Generic[S]):
                 )
         held = sorted({role.name for role in roles})
         have = ctx.join([self._role_label(ctx, role) for role in held]) or "—"
-        return Reply(text=ctx.t("bot.denied", needed=need, held=have), error=True)
+        text = ctx.t("bot.denied", needed=need, held=have)
+        meant = self.registry.find(refused.instead) if refused and refused.instead else None
+        if meant is not None and meant.permission.allows(ctx.principal):
+            summary = ctx.t(meant.help_key + ".summary")
+            text += "\n" + ctx.t("bot.denied_instead", usage=meant.usage(), summary=summary)
+        return Reply(text=text, error=True)
 
     def _unknown(self, ctx: Context[S], words: list[str]) -> Reply:
         """A group name alone lists its commands; anything else gets the nearest names."""
@@ -339,9 +351,14 @@ class Dispatcher(Generic[S]):
             items = [f"{c.usage()} — {ctx.t(c.help_key + '.summary')}" for c in visible]
             return Reply(text=ctx.t("bot.group_usage", group=" ".join(words[:depth])), items=items)
         typed = " ".join(words[: self.registry.max_depth])[:60]
-        names = [c.name for c in self.registry if not c.hidden]
-        names += [alias for c in self.registry if not c.hidden for alias in c.aliases]
-        close = difflib.get_close_matches(typed.casefold(), names, n=3, cutoff=0.5)
+        # Only what this person may run, each command once under its nearest name.
+        allowed = [c for c in self.registry if not c.hidden and c.permission.allows(ctx.principal)]
+        owner = {name: c for c in allowed for name in (c.name, *c.aliases)}
+        close: list[str] = []
+        for name in difflib.get_close_matches(typed.casefold(), list(owner), n=9, cutoff=0.5):
+            if all(owner[name] is not owner[other] for other in close):
+                close.append(name)
+        close = close[:3]
         if not close and visible:
             close = [c.name for c in visible[:3]]
         if close:

@@ -57,6 +57,9 @@ class Command:
     # Running it moves on from an open form rather than interrupting it (a survey's Skip
     # while its free-text answer is being asked): the form closes, nothing says it is open.
     ends_form: bool = False
+    # What someone it refuses most likely meant (an officer's `/survey list` typed by a
+    # member who wants `/surveys`): the refusal offers it.
+    instead: str | None = None
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -91,6 +94,7 @@ class Area:
         takes_files: bool = False,
         files_default: bool = False,
         ends_form: bool = False,
+        instead: str | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.commands.append(
@@ -108,6 +112,7 @@ class Area:
                     takes_files=takes_files or files_default,
                     files_default=files_default,
                     ends_form=ends_form,
+                    instead=instead,
                 )
             )
             return handler

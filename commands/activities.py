@@ -44,7 +44,7 @@ def status_word(ctx: Ctx, status: str | None) -> str:
     return ctx.t(f"activities.status.{status}") if status else ""
 
 
-@area.command("activities", aliases=["活动", "活动列表"])
+@area.command("activities", aliases=["活动", "活动列表", "activity list", "活动 列表"])
 async def listing(ctx: Ctx) -> Reply:
     found = await activities.open_for(ctx.services, ctx.user.id, utcnow())
     if not found:
@@ -355,7 +355,7 @@ async def me(ctx: Ctx) -> Reply:
 # ---------------------------------------------------------------- clubs
 
 
-@area.command("clubs", aliases=["社团", "协会"])
+@area.command("clubs", aliases=["社团", "协会", "club list", "社团 列表"])
 async def club_list(ctx: Ctx) -> Reply:
     found = await clubs.clubs(ctx.services)
     if not found:

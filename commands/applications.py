@@ -21,7 +21,13 @@ APPLICATION_ID = Arg("id", integer(1), metavar="ID")
 OFFICERS = roles("officer")
 
 
-@area.command("applications", aliases=["审核"], permission=OFFICERS, private=True)
+@area.command(
+    "applications",
+    aliases=["审核", "application list"],
+    permission=OFFICERS,
+    private=True,
+    instead="benefits mine",
+)
 async def waiting(ctx: Ctx) -> Reply:
     the_pack = pack(ctx)
     found = await applications.waiting_for(ctx.services, the_pack, reviewer(ctx))

@@ -53,7 +53,7 @@ async def _granted(ctx: Ctx) -> dict[str, list[date]]:
 
 @area.command(
     "benefits",
-    aliases=["福利"],
+    aliases=["福利", "benefits list", "benefit list", "福利 列表"],
     args=[Arg("item", text(64), required=False, metavar="ITEM", rest=True)],
     permission=LINKED,
     private=True,

@@ -197,7 +197,9 @@ def status_text(ctx: Ctx, row: Any) -> str:
     return ctx.t(f"meetings.status.{row.answer}")
 
 
-@area.command("meetings", aliases=["会议", "我的会议"], permission=LINKED)
+@area.command(
+    "meetings", aliases=["会议", "我的会议", "meeting list", "会议 列表"], permission=LINKED
+)
 async def mine(ctx: Ctx) -> Reply:
     found = await meetings.my_meetings(ctx.services, ctx.user.id, utcnow())
     if not found:

@@ -383,7 +383,7 @@ async def create_from(ctx: Ctx, source: str, owner: str) -> Reply:
     )
 
 
-@area.command("survey list", aliases=["问卷 列表"], permission=roles(*RUNNERS))
+@area.command("survey list", aliases=["问卷 列表"], permission=roles(*RUNNERS), instead="surveys")
 async def listing(ctx: Ctx) -> Reply:
     found = await surveys.managed_by(ctx.services, officer_scopes(ctx))
     if not found:

@@ -470,7 +470,7 @@ async def runoff(ctx: Ctx) -> Reply:
 # ---------------------------------------------------------------- for delegates
 
 
-@area.command("votes", aliases=["表决", "投票"], private=True)
+@area.command("votes", aliases=["表决", "投票", "vote list", "表决 列表"], private=True)
 async def mine(ctx: Ctx) -> Reply:
     found = await votes.open_for(ctx.services, ctx.user.id)
     if not found:

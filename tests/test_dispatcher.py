@@ -131,3 +131,14 @@ async def test_time_zone_is_remembered(chat: ConsoleChat) -> None:
     said = await chat.say("T1001", "/时区 Europe/London")
     assert "Europe/London" in said and ("GMT" in said or "BST" in said)
     assert "Europe/London" in await chat.say("T1001", "/timezone")
+
+
+def test_every_refusals_suggestion_is_a_command_anyone_linked_may_run() -> None:
+    from commands import build_registry
+
+    registry = build_registry()
+    pointed = [c for c in registry if c.instead]
+    assert pointed, "some commands point the refused elsewhere"
+    for command in pointed:
+        meant = registry.find(command.instead or "")
+        assert meant is not None and meant.permission is LINKED, command.name

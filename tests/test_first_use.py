@@ -223,3 +223,41 @@ async def test_stats_count_suggestions_apart_and_cover_every_session(chat: Conso
     named = await chat.say("T1001", "/proposal stats --session 第八届教代会第三次会议")
     assert "提案总数              8" in named
     assert (await chat.say("T1001", "/proposal stats --session 没有这一届")).error
+
+
+async def test_a_newcomers_list_in_every_area_answers(chat: ConsoleChat) -> None:
+    """`/proposal list` is how lists are asked for, so `/meeting list` and the like answer too
+    (each with what the plural command shows), in both languages' words."""
+    for typed, expected in (
+        ("/meeting list", "/meetings"),
+        ("/会议 列表", "/meetings"),
+        ("/activity list", "/activities"),
+        ("/vote list", "/votes"),
+        ("/benefit list", "/benefits"),
+        ("/club list", "/clubs"),
+    ):
+        said = await chat.say("D2001", typed)
+        plural = await chat.say("D2001", expected)
+        assert not said.error and said.text == plural.text, (typed, said.text)
+
+
+async def test_unknown_commands_suggest_only_what_the_person_may_run(chat: ConsoleChat) -> None:
+    member = await chat.say("T1001", "/meeting edt 1")
+    assert member.error and "/meeting edit" not in member, member.text
+    assert "/meeting show" in member or "/meeting leave" in member, member.text
+    officer = await chat.say("O4001", "/meeting edt 1")
+    assert "/meeting edit" in officer, officer.text
+    named_twice = await chat.say("T1001", "/langu")
+    assert "/lang" in named_twice and "/language" not in named_twice, (
+        "a command once, not again by its alias"
+    )
+
+
+async def test_a_refusal_points_to_what_the_person_likely_meant(chat: ConsoleChat) -> None:
+    refused = await chat.say("T1001", "/survey list")
+    assert refused.error and "仅限 工会干部或系统管理员 使用" in refused, refused.text
+    assert "你可能想用：/surveys（我需要填写的问卷）" in refused, refused.text
+    await chat.say("T1001", "/lang en")
+    english = await chat.say("T1001", "/applications")
+    assert "needs the role of union officer." in english, english.text
+    assert "You may mean: /benefits mine (" in english, english.text
