@@ -7,7 +7,7 @@ from datetime import datetime
 from bot.args import Arg, integer, parse_date, text
 from bot.permissions import LINKED, roles
 from bot.registry import Area
-from bot.replies import Attachment, Choice, Reply
+from bot.replies import Attachment, Choice, Reply, Section
 from commands._backend import Ctx, size, today
 from commands._benefits import file_store, money, name, pack, reviewer, status
 from commands.benefits import line
@@ -92,7 +92,7 @@ async def show(ctx: Ctx) -> Reply:
         title=ctx.t("applications.show_title", id=row.id),
         text=row.description or "",
         fields=fields,
-        items=[ctx.t("applications.history"), *history],
+        sections=[Section(ctx.t("applications.history"), history)] if history else [],
         choices=choices,
         footer=ctx.t("applications.review_hint") if choices and not own else None,
     )

@@ -322,14 +322,14 @@ async def show(ctx: Ctx) -> Reply:
         title=f"#{proposal.id} {proposal.title}",
         text=body,
         fields=fields,
-        items=[ctx.t("proposals.history"), *history],
+        sections=[Section(ctx.t("proposals.history"), history)] if history else [],
         choices=choices,
     )
 
 
 def event_detail(ctx: Ctx, action: str, detail: dict[str, Any], titles: dict[int, str]) -> str:
     """What a history line needs besides the action: where it was merged, which rating,
-    which grade, why it was refused."""
+    which grade, why it was refused, what a seconder answered."""
     if action == "merge" and "into" in detail:
         target = int(detail["into"])
         return " " + ctx.t("proposals.merged_into", id=target, title=titles.get(target, ""))
@@ -338,6 +338,8 @@ def event_detail(ctx: Ctx, action: str, detail: dict[str, Any], titles: dict[int
         return " " + ctx.t("proposals.merged_from", id=source, title=titles.get(source, ""))
     if action.startswith("rate_") and detail.get("satisfaction"):
         return ctx.paren(ctx.t(f"proposals.satisfaction.{detail['satisfaction']}"))
+    if action == "second" and detail.get("answer"):
+        return ctx.paren(ctx.t(f"proposals.answer.{detail['answer']}"))
     if action == "reply" and detail.get("grade"):
         return ctx.paren(ctx.t(f"proposals.grade.{detail['grade']}"))
     if action == "reject" and detail.get("reason"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -560,6 +560,124 @@ DEMO_PROPOSALS = [
 ]
 
 
+DEMO_HANDLERS = {LOGISTICS: "H5001", ACADEMIC: "H5002", HR: "H5003"}
+DEMO_DELEGATES = ("D2001", "D2002", "D2003", "D2101", "D2102", "D2103")
+
+
+def _demo_seconders(proposer: str, n: int) -> list[str]:
+    """Two delegates who seconded a submitted proposal, as the rules ask (not its proposer)."""
+    others = [d for d in DEMO_DELEGATES if d != proposer]
+    return [others[(n + k) % len(others)] for k in range(2)]
+
+
+History = tuple[datetime, str | None, str, str, str, dict[str, Any]]
+
+
+def _demo_history(
+    proposal: Proposal, proposer: str, seconders: list[str], *, now: datetime, recent: datetime
+) -> list[History]:
+    """The lines the workflow would have written on the way to the proposal's status, so
+    that `/proposal show` reads as a real case does: who invited, seconded, submitted,
+    accepted, assigned, answered and rated, and when."""
+    status, filed = proposal.status, proposal.created_at
+    lines: list[History] = []
+    if status == "draft":
+        return lines
+    if status == "seconding":
+        return [(recent, proposer, "invite", "draft", "seconding", {"invited": ["D2001"]})]
+    before = "draft"
+    if seconders:
+        before = "seconding"
+        lines.append(
+            (
+                filed - timedelta(days=2),
+                proposer,
+                "invite",
+                "draft",
+                "seconding",
+                {"invited": seconders},
+            )
+        )
+        lines += [
+            (
+                filed - timedelta(days=1),
+                s,
+                "second",
+                "seconding",
+                "seconding",
+                {"answer": "accepted"},
+            )
+            for s in seconders
+        ]
+    lines.append((filed, proposer, "submit", before, "submitted", {}))
+    committee = "C3001" if proposer != "C3001" else "C3002"
+    if status == "rejected":
+        reason = proposal.review_note or ""
+        lines.append(
+            (
+                filed + timedelta(days=2),
+                committee,
+                "reject",
+                "submitted",
+                "rejected",
+                {"reason": reason},
+            )
+        )
+        return lines
+    if status == "submitted":
+        return lines
+    lines.append((filed + timedelta(days=2), committee, "accept", "submitted", "accepted", {}))
+    if status == "accepted":
+        return lines
+    lead = proposal.lead_department or ""
+    due = proposal.due_date.isoformat() if proposal.due_date else None
+    lines.append(
+        (
+            filed + timedelta(days=3),
+            committee,
+            "assign",
+            "accepted",
+            "assigned",
+            {"lead": lead, "supporting": [], "due": due},
+        )
+    )
+    if proposal.replied_at is None:
+        return lines
+    lines.append(
+        (
+            proposal.replied_at,
+            DEMO_HANDLERS.get(lead),
+            "reply",
+            "assigned",
+            "answered",
+            {"grade": proposal.reply_grade, "round": 0},
+        )
+    )
+    if proposal.satisfaction and status == "closed":
+        lines.append(
+            (
+                proposal.closed_at or now,
+                proposer,
+                "rate_satisfied",
+                "answered",
+                "closed",
+                {"satisfaction": proposal.satisfaction, "comment": None},
+            )
+        )
+    if proposal.satisfaction and status == "reopened":
+        lines.append(
+            (
+                recent,
+                proposer,
+                "rate_unsatisfied",
+                "answered",
+                "reopened",
+                {"satisfaction": proposal.satisfaction, "comment": None},
+            )
+        )
+    return lines
+
+
 async def _demo_congress(store: Store, tz: tzinfo) -> None:
     """A congress session with proposals in every stage of 督办 and a congress meeting in
     three days with confirmations short of the quorum and a leave request waiting, once,
@@ -630,28 +748,32 @@ async def _demo_congress(store: Store, tz: tzinfo) -> None:
                     invited_at=recent,
                 )
             )
-        if replied_ago:
+        seconders = _demo_seconders(staff_no, n) if proposal.submitted_at else []
+        if proposal.kind == "suggestion":
+            seconders = []
+        for seconder in seconders:
             store.session.add(
-                ProposalEvent(
+                ProposalPerson(
                     proposal_id=proposal.id,
-                    at=now - timedelta(days=replied_ago),
-                    actor_id=None,
-                    action="reply",
-                    from_status="assigned",
-                    to_status="answered",
-                    detail={"grade": "B"},
+                    staff_id=ids[seconder],
+                    role="seconder",
+                    answer="accepted",
+                    invited_at=filed - timedelta(days=2),
+                    answered_at=filed - timedelta(days=1),
                 )
             )
-        if rating == "unsatisfied":
+        for at, actor, action, before, after, detail in _demo_history(
+            proposal, staff_no, seconders, now=now, recent=recent
+        ):
             store.session.add(
                 ProposalEvent(
                     proposal_id=proposal.id,
-                    at=recent,
-                    actor_id=ids[staff_no],
-                    action="rate_unsatisfied",
-                    from_status="answered",
-                    to_status="reopened",
-                    detail={},
+                    at=at,
+                    actor_id=ids.get(actor) if actor else None,
+                    action=action,
+                    from_status=before,
+                    to_status=after,
+                    detail=detail,
                 )
             )
     starts = now.replace(minute=0, second=0, microsecond=0) + timedelta(days=3)

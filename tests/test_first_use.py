@@ -261,3 +261,22 @@ async def test_a_refusal_points_to_what_the_person_likely_meant(chat: ConsoleCha
     english = await chat.say("T1001", "/applications")
     assert "needs the role of union officer." in english, english.text
     assert "You may mean: /benefits mine (" in english, english.text
+
+
+async def test_a_demo_proposal_shows_how_it_got_where_it_is(chat: ConsoleChat) -> None:
+    """The demo's cases carry the history the workflow would have written, and a case with
+    none shows no empty heading."""
+    from storage.demo import load_demo
+    from storage.store import Actor, Store
+
+    async with chat.app.database.session() as session:
+        await load_demo(Store(session, Actor(None, "cli", "test")))  # with the congress
+    overdue = await chat.say("O4001", "/proposal show 3")
+    steps = ["邀请附议", "附议答复（已附议）", "提交 → 待审查", "立案 → 已立案", "交办 → 承办中"]
+    at = [overdue.text.find(step) for step in steps]
+    assert -1 not in at and at == sorted(at), overdue.text
+    assert "（已附议）、" in overdue, "the rules' two seconders are named"
+    reopened = await chat.say("D2001", "/proposal show 4")
+    assert "答复（B 正在解决或列入计划）" in reopened and "评价（不满意） → 重新办理" in reopened
+    draft = await chat.say("D2002", "/proposal show 7")
+    assert not draft.error and "办理记录" not in draft, draft.text
