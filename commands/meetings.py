@@ -596,6 +596,16 @@ async def deliveries(ctx: Ctx) -> Reply:
         (ctx.t(f"meetings.delivery.{s}"), str(report.counts.get(s, 0))) for s in outbox.STATUSES
     ]
     fields.append((ctx.t("meetings.delivery.oldest"), ctx.when(report.oldest_pending)))
+    fields.append(
+        (
+            ctx.t("meetings.delivery.unlinked"),
+            ctx.t(
+                "meetings.delivery.unlinked_count",
+                count=report.unlinked_messages,
+                people=report.unlinked_people,
+            ),
+        )
+    )
     items = [
         ctx.t(
             "meetings.delivery.line",
@@ -614,6 +624,20 @@ async def deliveries(ctx: Ctx) -> Reply:
         else ctx.t("meetings.delivery.listed_failures")
     )
     sections = [Section(heading, items or [ctx.t("meetings.delivery.none")])]
+    if report.unlinked and not ctx.args["status"]:
+        waiting = [
+            ctx.t(
+                "meetings.delivery.unlinked_line",
+                name=u.name,
+                staff_no=u.staff_no,
+                count=u.messages,
+            )
+            for u in report.unlinked
+        ]
+        if report.unlinked_people > len(waiting):
+            more = report.unlinked_people - len(waiting)
+            waiting.append(ctx.t("meetings.delivery.unlinked_more", more=more))
+        sections.append(Section(ctx.t("meetings.delivery.unlinked_heading"), waiting))
     return Reply(title=ctx.t("meetings.delivery.title"), fields=fields, sections=sections)
 
 

@@ -10,7 +10,7 @@ That means a message the platform accepted just before a crash may be sent twice
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    distinct,
+    exists,
     func,
     literal,
     or_,
@@ -681,10 +683,24 @@ class QueueLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Unlinked:
+    """Someone messages wait for because no chat account of theirs is linked yet."""
+
+    name: str
+    staff_no: str
+    messages: int
+
+
+@dataclass(frozen=True, slots=True)
 class QueueReport:
     counts: dict[str, int]
     oldest_pending: datetime | None
     failures: list[QueueLine]  # the last of the state asked for (else failed and missed)
+    # Messages of the backfill window with no delivery at all (nobody to send them to), and
+    # the people they wait for, most first: they arrive when those people link an account.
+    unlinked_messages: int = 0
+    unlinked_people: int = 0
+    unlinked: list[Unlinked] = field(default_factory=list)
 
 
 async def report(store: Store, status: str | None = None, limit: int = 10) -> QueueReport:
@@ -714,7 +730,32 @@ async def report(store: Store, status: str | None = None, limit: int = 10) -> Qu
         QueueLine(sent or due, state, platform, staff_no or "group", reason, error or "")
         for sent, due, state, platform, staff_no, error, reason in rows
     ]
-    return QueueReport(counts, oldest, failures)
+    waiting = (
+        select(OutboxMessage.recipient_id)
+        .where(
+            OutboxMessage.created_at > utcnow() - BACKFILL_WINDOW,  # ix_outbox_created
+            OutboxMessage.recipient_id.is_not(None),
+            OutboxMessage.withdrawn.is_(False),
+            ~exists().where(Delivery.outbox_id == OutboxMessage.id),
+        )
+        .subquery()
+    )
+    messages, people = (
+        await store.session.execute(
+            select(func.count(), func.count(distinct(waiting.c.recipient_id)))
+        )
+    ).one()
+    unlinked = [
+        Unlinked(name, staff_no, count)
+        for name, staff_no, count in await store.session.execute(
+            select(Staff.name, Staff.staff_no, func.count())
+            .join(waiting, waiting.c.recipient_id == Staff.id)
+            .group_by(Staff.id, Staff.name, Staff.staff_no)
+            .order_by(func.count().desc(), Staff.staff_no)
+            .limit(limit)
+        )
+    ]
+    return QueueReport(counts, oldest, failures, messages, people, unlinked)
 
 
 async def enqueue_select(

@@ -140,6 +140,25 @@ async def test_deliveries_report_for_officers(chat: ConsoleChat, app: App) -> No
     assert (await chat.say("T1001", "/deliveries")).error
 
 
+async def test_deliveries_name_who_messages_wait_for(chat: ConsoleChat) -> None:
+    """The digest says messages cannot reach people with no linked account and points to
+    /deliveries: that report counts them and names them, and linking sends them."""
+    mid = await create_meeting(chat, audience="5", scope="D2001 D2002 T1001")
+    report = await chat.say("O4001", "/deliveries")
+    waiting = report.replies[0].sections[-1]
+    assert "还没有绑定聊天账号" in waiting.title, report.text
+    assert any(line.startswith("陈静（D2001）：") for line in waiting.items), waiting.items
+    count = dict(report.replies[0].fields)["等待绑定账号（近 7 天）"]
+    assert count.endswith("人") and not count.startswith("0 "), count
+    await chat.say("D2001", "/whoami")  # links the console: the invitation is sent to them
+    assert any(
+        f"会议 #{mid}" in n.text or "邀请你参加" in n.text for n in await chat.inbox("D2001")
+    )
+    after = await chat.say("O4001", "/deliveries")
+    named = [i for s in after.replies[0].sections for i in s.items]
+    assert not any(line.startswith("陈静（D2001）") for line in named), named
+
+
 async def test_sub_union_officers_call_only_their_own_meetings(chat: ConsoleChat) -> None:
     """What can be checked is checked at the step it is about, and says what is wrong."""
     first = await chat.say("O4101", "/meeting create")
