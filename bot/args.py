@@ -107,11 +107,14 @@ class Arg:
     metavar: str | None = None
 
     @property
-    def shown(self) -> str:
-        name = self.metavar or self.name.upper()
+    def label(self) -> str:
+        """The argument as the usage line names it: its metavar, or its choices."""
         choices = getattr(self.convert, "choices", None)
-        if choices and not self.metavar:
-            name = choices
+        return self.metavar or choices or self.name.upper()
+
+    @property
+    def shown(self) -> str:
+        name = self.label
         if self.variadic or (self.rest and not self.metavar):
             name += "..."
         return name if self.required else f"[{name}]"

@@ -374,7 +374,9 @@ class Dispatcher(Generic[S]):
         shown = []
         for value in named.values:
             name = ctx.t(named.key.format(value=value))
-            shown.append(name if name.casefold() == value.casefold() else name + ctx.paren(value))
+            folded, word = name.casefold(), value.casefold()
+            says_it = folded == word or folded.startswith(word + " ")  # "A 已解决" says A
+            shown.append(name if says_it else name + ctx.paren(value))
         return ctx.join(shown)
 
     def _argument_error(
@@ -385,7 +387,7 @@ class Dispatcher(Generic[S]):
         }
         reason = ctx.t(exc.key, **params)
         return Reply(
-            text=ctx.t("bot.arg.error", arg=exc.arg, reason=reason),
+            text=reason if exc.arg is None else ctx.t("bot.arg.error", arg=exc.arg, reason=reason),
             footer=ctx.t("bot.arg.usage", usage=command.usage(alias)),
             error=True,
         )

@@ -17,6 +17,6 @@ class UserError(Exception):
 class ArgumentError(UserError):
     """A wrong argument: the dispatcher adds which one and the command's usage."""
 
-    def __init__(self, argument: str, key: str, /, **params: Any) -> None:
+    def __init__(self, argument: str | None, key: str, /, **params: Any) -> None:
         super().__init__(key, **params)
-        self.arg = argument
+        self.arg = argument  # as the usage line shows it; None when the reason names it

@@ -93,7 +93,7 @@ def bind(args: tuple[Arg, ...], options: tuple[Option, ...], words: list[str]) -
         name, has_eq, inline = name.partition("=")
         option = by_name.get(name.casefold())
         if option is None:
-            raise ArgumentError("--" + name, "bot.arg.unknown_option", option="--" + name)
+            raise ArgumentError(None, "bot.arg.unknown_option", option="--" + name)
         if option.flag:
             values[option.name] = True
             i += 1
@@ -105,31 +105,29 @@ def bind(args: tuple[Arg, ...], options: tuple[Option, ...], words: list[str]) -
             raw = words[i + 1]
             i += 2
         else:
-            raise ArgumentError(
-                "--" + option.name, "bot.arg.option_needs_value", option="--" + name
-            )
+            raise ArgumentError(None, "bot.arg.option_needs_value", option="--" + name)
         values[option.name] = _convert("--" + option.name, option.convert, raw)
 
     for arg in args:
         if arg.variadic or arg.rest:
             taken, positional = positional, []
             if not taken and arg.required:
-                raise ArgumentError(arg.name, "bot.arg.missing", arg=arg.shown)
+                raise ArgumentError(None, "bot.arg.missing", arg=arg.shown)
             if arg.rest:
                 values[arg.name] = (
-                    _convert(arg.name, arg.convert, " ".join(taken)) if taken else None
+                    _convert(arg.label, arg.convert, " ".join(taken)) if taken else None
                 )
             else:
-                values[arg.name] = [_convert(arg.name, arg.convert, word) for word in taken]
+                values[arg.name] = [_convert(arg.label, arg.convert, word) for word in taken]
             continue
         if not positional:
             if arg.required:
-                raise ArgumentError(arg.name, "bot.arg.missing", arg=arg.shown)
+                raise ArgumentError(None, "bot.arg.missing", arg=arg.shown)
             values[arg.name] = None
             continue
-        values[arg.name] = _convert(arg.name, arg.convert, positional.pop(0))
+        values[arg.name] = _convert(arg.label, arg.convert, positional.pop(0))
     if positional:
-        raise ArgumentError(positional[0], "bot.arg.unexpected", value=positional[0][:50])
+        raise ArgumentError(None, "bot.arg.unexpected", value=positional[0][:50])
     return values
 
 

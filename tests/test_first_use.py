@@ -280,3 +280,18 @@ async def test_a_demo_proposal_shows_how_it_got_where_it_is(chat: ConsoleChat) -
     assert "答复（B 正在解决或列入计划）" in reopened and "评价（不满意） → 重新办理" in reopened
     draft = await chat.say("D2002", "/proposal show 7")
     assert not draft.error and "办理记录" not in draft, draft.text
+
+
+async def test_argument_errors_name_arguments_as_the_usage_line_does(chat: ConsoleChat) -> None:
+    """Not the handler's internal names ("参数 grade 有误"), and a missing one said once."""
+    missing = await chat.say("H5002", "/reply 3")
+    assert missing.error and missing.text.startswith("缺少参数 A|B|C|D。"), missing.text
+    assert "grade" not in missing.text
+    wrong = await chat.say("H5002", "/reply 3 E 好")
+    assert wrong.text.startswith("参数 A|B|C|D 有误：「E」不是可选值"), wrong.text
+    assert "A 已解决、B 正在解决或列入计划" in wrong and "（A）" not in wrong, wrong.text
+    assert "用法：/reply ID A|B|C|D TEXT" in wrong
+    number = await chat.say("H5002", "/reply abc B 好")
+    assert number.text.startswith("参数 ID 有误：「abc」不是数字。"), number.text
+    extra = await chat.say("H5002", "/whoami extra")
+    assert extra.text.startswith("多余的内容「extra」"), extra.text
