@@ -114,17 +114,20 @@ area.form(proposal_form)
 
 
 def draft_reply(ctx: Ctx, proposal: Proposal, text_: str) -> Reply:
+    """A draft just saved: Submit is offered only when nothing else must come first (a
+    proposal waits for its seconders, which the footer says how to invite)."""
     choices = [Choice(ctx.t("proposals.button.show"), f"/proposal show {proposal.id}")]
-    if proposal.kind == "proposal":
+    missing = service.seconders_missing(proposal, 0, rules(ctx))
+    if not missing:
         choices.append(
             Choice(ctx.t("proposals.button.submit"), f"/proposal submit {proposal.id}", "primary")
         )
+    if missing:
         footer = ctx.t("proposals.next_invite", id=proposal.id, n=rules(ctx).seconders_required)
-    else:
-        choices.append(
-            Choice(ctx.t("proposals.button.submit"), f"/proposal submit {proposal.id}", "primary")
-        )
+    elif proposal.kind == "suggestion":
         footer = ctx.t("proposals.next_submit_suggestion", id=proposal.id)
+    else:
+        footer = ctx.t("proposals.next_submit", id=proposal.id)
     return Reply(text=text_, items=[line(ctx, proposal)], choices=choices, footer=footer)
 
 
@@ -301,7 +304,7 @@ async def show(ctx: Ctx) -> Reply:
         )
         for event, name in events
     ]
-    choices = actions_for(ctx, proposal)
+    choices = actions_for(ctx, proposal, len(queries.seconders(everyone)))
     if proposal.merged_into_id:
         target = proposal.merged_into_id
         fields.insert(
@@ -347,12 +350,14 @@ def event_detail(ctx: Ctx, action: str, detail: dict[str, Any], titles: dict[int
     return ""
 
 
-def actions_for(ctx: Ctx, proposal: Proposal) -> list[Choice]:
-    """Buttons for what the caller can do next with this proposal."""
+def actions_for(ctx: Ctx, proposal: Proposal, seconded: int) -> list[Choice]:
+    """Buttons for what the caller can do next with this proposal (`seconded`: how many
+    seconders accepted; Submit waits for enough)."""
     pid = proposal.id
     mine = proposal.proposer_id == ctx.user.id
     choices: list[Choice] = []
-    if mine and proposal.status in (Status.DRAFT, Status.SECONDING):
+    ready = not service.seconders_missing(proposal, seconded, rules(ctx))
+    if mine and ready and proposal.status in (Status.DRAFT, Status.SECONDING):
         choices.append(
             Choice(ctx.t("proposals.button.submit"), f"/proposal submit {pid}", "primary")
         )

@@ -295,3 +295,30 @@ async def test_argument_errors_name_arguments_as_the_usage_line_does(chat: Conso
     assert number.text.startswith("参数 ID 有误：「abc」不是数字。"), number.text
     extra = await chat.say("H5002", "/whoami extra")
     assert extra.text.startswith("多余的内容「extra」"), extra.text
+
+
+async def test_submit_is_offered_once_the_seconders_are_there(chat: ConsoleChat) -> None:
+    """A fresh proposal's Submit would only be refused (two seconders first): it is offered
+    when it can work, and an 意见建议, which needs none, offers it at once."""
+    from tests.test_proposals import open_window
+
+    await open_window(chat)
+    buttons = await _saved_draft_buttons(chat, "D2001")
+    assert buttons == ["/proposal show"], buttons
+    pid = int((await chat.say("D2001", "/proposal list mine")).text.split("#")[1].split(" ")[0])
+    shown = await chat.say("D2001", f"/proposal show {pid}")
+    assert not any("submit" in c.command for c in shown.replies[0].choices)
+    await chat.say("D2001", f"/proposal invite {pid} D2002 D2003")
+    for seconder in ("D2002", "D2003"):
+        await chat.say(seconder, f"/proposal second {pid}")
+    ready = await chat.say("D2001", f"/proposal show {pid}")
+    assert [c.command for c in ready.replies[0].choices] == [f"/proposal submit {pid}"]
+    assert await _saved_draft_buttons(chat, "T1001") == ["/proposal show", "/proposal submit"]
+
+
+async def _saved_draft_buttons(chat: ConsoleChat, who: str) -> list[str]:
+    said = await chat.say(who, "/proposal new")
+    for answer in ("按钮测试", "理由", "办法", "3", "-"):
+        said = await chat.say(who, answer)
+    assert "草稿已保存" in said, said.text
+    return [c.command.rsplit(" ", 1)[0] for c in said.replies[0].choices]

@@ -305,13 +305,21 @@ async def file_jointly(store: Store, proposal: Proposal, head_id: int, delegatio
     return len(members)
 
 
+def seconders_missing(proposal: Proposal, accepted: int, rules: ProposalRules) -> int:
+    """How many more seconders a proposal needs before it may be submitted: none for an
+    意见建议 or a delegation's joint proposal. (What offers a Submit button asks this too.)"""
+    if proposal.kind != "proposal" or proposal.joint_delegation:
+        return 0
+    return max(0, rules.seconders_required - accepted)
+
+
 async def submit(store: Store, proposal: Proposal, staff_id: int, rules: ProposalRules) -> None:
     """Hand the proposal to the committee. Refuses anyone but its proposer, and (unless a
     delegation filed it jointly) a proposal still short of the seconders the rules require."""
     _require_owner(proposal, staff_id)
     if proposal.kind == "proposal" and not proposal.joint_delegation:
         accepted = len(seconders(await people(store, proposal.id)))
-        missing = rules.seconders_required - accepted
+        missing = seconders_missing(proposal, accepted, rules)
         if missing > 0 and proposal.status in (Status.DRAFT, Status.SECONDING):
             raise ProposalError(
                 "proposals.error.seconders_missing",
