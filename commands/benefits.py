@@ -199,7 +199,7 @@ async def submit(ctx: Ctx, values: dict[str, Any], context: dict[str, Any]) -> R
     item = pack(ctx).item(application.item)
     return Reply(
         text=ctx.t("benefits.applied", id=application.id, item=name(ctx, item)),
-        footer=ctx.t("benefits.applied_next", evidence=item.evidence(ctx.lang) if item else "")
+        footer=ctx.t("benefits.applied_next", evidence=item.evidence(ctx.lang), id=application.id)
         if item and item.evidence(ctx.lang)
         else None,
         choices=[Choice(ctx.t("benefits.button.mine"), "/benefits mine")],

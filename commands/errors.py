@@ -46,6 +46,8 @@ invite code still counts toward the throttle.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.replies import Reply
 from commands._backend import Ctx
 from storage.errors import DomainError, InvalidTransition, Term
@@ -83,6 +85,15 @@ def translate(ctx: Ctx, exc: DomainError) -> Reply:
             allowed=ctx.join(names),
         )
     else:
-        params = {k: ctx.t(v.key) if isinstance(v, Term) else v for k, v in exc.params.items()}
+        params = {k: _shown(ctx, v) for k, v in exc.params.items()}
         text = ctx.t(exc.key, **params)
     return Reply(text=text, error=True)
+
+
+def _shown(ctx: Ctx, value: Any) -> Any:
+    """A refusal's parameter in the reader's words: a term translated, a list joined."""
+    if isinstance(value, Term):
+        return ctx.t(value.key)
+    if isinstance(value, list | tuple):
+        return ctx.join([str(_shown(ctx, item)) for item in value]) or "—"
+    return value

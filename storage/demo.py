@@ -840,8 +840,10 @@ async def _demo_benefits(store: Store, tz: tzinfo) -> None:
     now = utcnow()
     today = now.astimezone(tz).date()  # the union's today, as its reminders count days
 
-    def step(action: str, actor: str, **detail: Any) -> dict[str, Any]:
-        return {"at": now.isoformat(), "actor": ids.get(actor), "action": action, **detail}
+    def step(action: str, actor: str, days_ago: int, **detail: Any) -> dict[str, Any]:
+        """One line of an application's history, dated as the case would have gone."""
+        at = now - timedelta(days=days_ago)
+        return {"at": at.isoformat(), "actor": ids.get(actor), "action": action, **detail}
 
     applications = [
         (
@@ -852,7 +854,7 @@ async def _demo_benefits(store: Store, tz: tzinfo) -> None:
             20,
             "因急性阑尾炎住院一周。",
             None,
-            [step("submit", "T1001")],
+            [step("submit", "T1001", 15)],
         ),
         (
             "D2002",
@@ -863,9 +865,9 @@ async def _demo_benefits(store: Store, tz: tzinfo) -> None:
             "",
             300,
             [
-                step("submit", "D2002"),
-                step("approve", "O4101", level="sub_union", amount=300),
-                step("paid", "O4001", amount=300),
+                step("submit", "D2002", 55),
+                step("approve", "O4101", 50, level="sub_union", amount=300),
+                step("paid", "O4001", 40, amount=300),
             ],
         ),
         (
@@ -877,8 +879,8 @@ async def _demo_benefits(store: Store, tz: tzinfo) -> None:
             "女儿出生。",
             None,
             [
-                step("submit", "T1002"),
-                step("return", "O4102", level="sub_union", note="请补充出生医学证明的照片"),
+                step("submit", "T1002", 25),
+                step("return", "O4102", 2, level="sub_union", note="请补充出生医学证明的照片"),
             ],
         ),
         (
@@ -889,7 +891,7 @@ async def _demo_benefits(store: Store, tz: tzinfo) -> None:
             40,
             "住院治疗，自付费用较高。",
             None,
-            [step("submit", "D2101")],
+            [step("submit", "D2101", 35)],
         ),
     ]
     for staff_no, item, status, stage, days_ago, text, amount, history in applications:

@@ -30,6 +30,7 @@ async def test_a_hospitalisation_visit_from_application_to_payment(conversation:
     await conversation.say("T1001", days_ago(10))
     filed = await conversation.say("T1001", "急性肠胃炎住院三天")
     assert "已提交申请 #5" in filed.text, filed.text
+    assert "直接发给我，就会附到这份申请（#5）" in filed.text, "says how the evidence comes"
     first = await conversation.inbox("O4101")
     assert any("#5" in n.text and "等待你审核" in n.text for n in first)
     assert "不在你的权限内" in await conversation.say("O4102", "/application approve 5")
@@ -198,6 +199,10 @@ async def test_exams_schedule_reminders_and_a_batch_change(conversation: Chat) -
     assert "批次 B" in mine.text and "/exam change" in mine.text
     missed = await conversation.say("T1002", "/exam")
     assert "未参加，视为放弃" in missed.text and "/exam change" not in missed.text
+    nowhere = await conversation.say("T1001", "/exam change Z 那天有课")
+    assert "没有批次「Z」。可以改到：A " in nowhere.text and "校医院体检中心" in nowhere.text
+    same = await conversation.say("T1001", "/exam change B 那天有课")
+    assert "你已经在批次「B」了。可以改到：A " in same.text, same.text
     asked = await conversation.say("T1001", "/exam change A 那天有课")
     assert "已提交给校工会" in asked.text
     assert any("那天有课" in n.text for n in await conversation.inbox("O4001"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from storage import audit, outbox
 from storage.benefits.applications import officers
@@ -127,6 +127,19 @@ async def _batch(store: Store, year: int, batch: str) -> ExamAppointment | None:
     )
 
 
+async def _batches(store: Store, year: int, excluding: str) -> list[str]:
+    """The year's other batches as a person can choose them: "B 2026-12-29 附属医院…"."""
+    rows = await store.session.execute(
+        select(
+            ExamAppointment.batch, func.min(ExamAppointment.day), func.min(ExamAppointment.place)
+        )
+        .where(ExamAppointment.year == year, ExamAppointment.batch != excluding)
+        .group_by(ExamAppointment.batch)
+        .order_by(ExamAppointment.batch)
+    )
+    return [f"{batch} {day.isoformat()} {place}" for batch, day, place in rows]
+
+
 async def request_change(
     store: Store, person: StaffView, year: int, batch: str, reason: str, today: date
 ) -> ExamAppointment:
@@ -140,7 +153,9 @@ async def request_change(
         raise BenefitError("benefits.exam.too_late")
     target = await _batch(store, year, batch)
     if target is None or batch == appointment.batch:
-        raise BenefitError("benefits.exam.no_batch", batch=batch)
+        others = await _batches(store, year, excluding=appointment.batch)
+        key = "benefits.exam.same_batch" if target is not None else "benefits.exam.no_batch"
+        raise BenefitError(key, batch=batch, batches=others)
     appointment.change_batch, appointment.change_reason = batch, reason
     appointment.change_status, appointment.updated_at = "pending", utcnow()
     await audit.record(store, "exam.change_request", "exam", appointment.id, batch=batch)
@@ -170,7 +185,10 @@ async def decide_change(
     if approve:
         target = await _batch(store, year, appointment.change_batch or "")
         if target is None:
-            raise BenefitError("benefits.exam.no_batch", batch=appointment.change_batch or "")
+            others = await _batches(store, year, excluding=appointment.batch)
+            raise BenefitError(
+                "benefits.exam.no_batch", batch=appointment.change_batch or "", batches=others
+            )
         appointment.day, appointment.place = target.day, target.place
         appointment.batch = target.batch
     appointment.change_status = "approved" if approve else "declined"
