@@ -316,14 +316,14 @@ async def leave(ctx: Ctx) -> Reply:
     row = await meetings.answer(ctx.services, meeting, ctx.user.id, attend=False, reason=reason)
     if row.leave_status == "approved":
         return Reply(text=ctx.t("meetings.leave_noted", title=meeting.title))
-    heads = await meetings.leave_approvers(ctx.services, row)
+    deciders = await meetings.leave_approvers(ctx.services, row)
     await meetings.tell(
         ctx.services,
         meeting,
         f"leave:{ctx.user.id}:{row.answered_at}",
-        heads,
+        deciders.staff_ids,
         "leave_request",
-        "head",
+        "head" if deciders.why == "head" else "officer",
         who=ctx.user.name,
         staff_no=ctx.user.handle,
         reason=reason,
@@ -332,7 +332,10 @@ async def leave(ctx: Ctx) -> Reply:
             Button("meetings.button.decline", f"/meeting decline {meeting.id} {ctx.user.handle}"),
         ],
     )
-    return Reply(text=ctx.t("meetings.leave_asked", title=meeting.title, heads=len(heads)))
+    if deciders.why == "head":
+        names = ctx.join(deciders.names)
+        return Reply(text=ctx.t("meetings.leave_asked", title=meeting.title, heads=names))
+    return Reply(text=ctx.t(f"meetings.leave_asked_{deciders.why}", title=meeting.title))
 
 
 async def _decide(ctx: Ctx, approve: bool) -> Reply:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import aliased
 
 from storage import audit, outbox
@@ -284,3 +284,18 @@ async def active_staff_nos(store: Store) -> list[str]:
             select(Staff.staff_no).where(Staff.active.is_(True)).order_by(Staff.staff_no)
         )
     )
+
+
+async def officers(store: Store, sub_union: str | None) -> list[int]:
+    """Officers of a sub-union, or (None) the school-level officers."""
+    scope = (
+        StaffRole.scope == sub_union
+        if sub_union
+        else or_(StaffRole.scope == "", StaffRole.scope.is_(None))
+    )
+    rows = await store.session.scalars(
+        select(StaffRole.staff_id)
+        .join(Staff, Staff.id == StaffRole.staff_id)
+        .where(StaffRole.role == "officer", scope, Staff.active.is_(True))
+    )
+    return list(dict.fromkeys(rows))

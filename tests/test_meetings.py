@@ -51,7 +51,8 @@ async def test_invitation_leave_and_approval(any_chat: ConsoleChat) -> None:
     assert not await chat.inbox("T1001"), "only delegates were invited"
     assert "未回复" in await chat.say("D2002", "/meetings")
     assert (await chat.say("D2002", f"/meeting leave {mid}")).error  # a reason is required
-    assert "等待代表团团长审批" in await chat.say("D2002", f"/meeting leave {mid} 出差")
+    asked = await chat.say("D2002", f"/meeting leave {mid} 出差")
+    assert "等待代表团团长陈静审批" in asked, asked.text
     request = (await chat.inbox("D2001"))[-1]
     assert "出差" in request.text and request.choices[0].command == f"/meeting approve {mid} D2002"
     denied = await chat.say("D2101", f"/meeting approve {mid} D2002")
@@ -107,6 +108,25 @@ async def test_change_and_cancel_notify_everyone_and_withdraw_reminders(chat: Co
     assert "已取消" in await chat.say("O4001", f"/meeting cancel {mid} 与校庆冲突")
     assert any("与校庆冲突" in n.text for n in await chat.inbox("D2103"))
     assert (await chat.say("D2101", f"/meeting attend {mid}")).error
+
+
+async def test_a_delegation_with_no_head_sends_leave_to_the_officers(chat: ConsoleChat) -> None:
+    """A request must not wait for nobody: with no head (or the head asking), the union's
+    officers are asked and the reply says so; the officers may decide it."""
+    from sqlalchemy import delete
+
+    from storage.models import StaffRole
+
+    mid = await create_meeting(chat)
+    asked = await chat.say("D2001", f"/meeting leave {mid} 外出开会")  # the head herself
+    assert "你是代表团团长，申请已交给校工会干部审批" in asked, asked.text
+    async with chat.app.database.session() as session:
+        await session.execute(delete(StaffRole).where(StaffRole.role == "head"))
+    asked = await chat.say("D2003", f"/meeting leave {mid} 出差")
+    assert "你的代表团还没有团长，申请已交给校工会干部审批" in asked, asked.text
+    request = (await chat.inbox("O4001"))[-1]
+    assert "出差" in request.text and "因为你是校工会干部" in (request.footer or ""), request
+    assert "已批准" in await chat.say("O4001", f"/meeting approve {mid} D2003")
 
 
 async def test_sign_in_with_rotating_codes(chat: ConsoleChat) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from storage import audit, outbox
 from storage.benefits.eligibility import Person, Verdict, check, claim_window, same_event
@@ -19,8 +19,8 @@ from storage.benefits.policy import Item, Pack
 from storage.clock import utcnow
 from storage.errors import BenefitError, Term
 from storage.files import FileStore
-from storage.identity import StaffView, staff_by_id
-from storage.models import BenefitApplication, EvidenceFile, Staff, StaffRole
+from storage.identity import StaffView, officers, staff_by_id
+from storage.models import BenefitApplication, EvidenceFile, Staff
 from storage.outbox import Button
 from storage.store import Store
 
@@ -487,21 +487,6 @@ async def purge_evidence(store: Store, files: FileStore, now: datetime, years: i
 
 
 # ---------------------------------------------------------------- who to tell
-
-
-async def officers(store: Store, sub_union: str | None) -> list[int]:
-    """Officers of a sub-union, or (None) the school-level officers."""
-    scope = (
-        StaffRole.scope == sub_union
-        if sub_union
-        else or_(StaffRole.scope == "", StaffRole.scope.is_(None))
-    )
-    rows = await store.session.scalars(
-        select(StaffRole.staff_id)
-        .join(Staff, Staff.id == StaffRole.staff_id)
-        .where(StaffRole.role == "officer", scope, Staff.active.is_(True))
-    )
-    return list(dict.fromkeys(rows))
 
 
 async def reviewers_now(

@@ -15,10 +15,10 @@ from datetime import date, timedelta
 from sqlalchemy import Select, case, select, update
 
 from storage import audit, outbox
-from storage.benefits.applications import Reviewer, officers
+from storage.benefits.applications import Reviewer
 from storage.clock import utcnow
 from storage.errors import BenefitError
-from storage.identity import StaffView, staff_by_id, staff_by_no
+from storage.identity import StaffView, officers, staff_by_id, staff_by_no
 from storage.models import ConfidentialRequest, HardshipRecord, Staff, StaffRole
 from storage.outbox import Button
 from storage.store import Store

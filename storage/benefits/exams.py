@@ -11,10 +11,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from storage import audit, outbox
-from storage.benefits.applications import officers
 from storage.clock import utcnow
 from storage.errors import BenefitError
-from storage.identity import StaffView, staff_by_no
+from storage.identity import StaffView, officers, staff_by_no
 from storage.models import ExamAppointment, Staff
 from storage.outbox import Button
 from storage.store import Store

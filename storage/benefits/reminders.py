@@ -12,6 +12,7 @@ from storage.benefits import applications, exams
 from storage.benefits.confidential import due_for_review
 from storage.benefits.policy import PolicyHolder
 from storage.files import FileStore
+from storage.identity import officers
 from storage.outbox import Button
 from storage.store import Store
 
@@ -53,14 +54,14 @@ async def due(store: Store, clock: BenefitsClock, now: datetime, tz: tzinfo) -> 
     today = now.astimezone(tz).date()
     for record, sub_union in await due_for_review(store, today):
         if sub_union not in known:
-            known[sub_union] = await applications.officers(store, sub_union or None)
+            known[sub_union] = await officers(store, sub_union or None)
         if None not in known:
-            known[None] = await applications.officers(store, None)
-        officers = known[sub_union] or known[None]
+            known[None] = await officers(store, None)
+        told_now = known[sub_union] or known[None]
         assert record.next_review is not None
         await outbox.tell_each(
             store,
-            officers,
+            told_now,
             reason=f"hardship:{record.id}:review:{record.next_review.isoformat()}",
             message_key="benefits.notify.hardship_review",
             why_key="benefits.why.officer",
@@ -69,5 +70,5 @@ async def due(store: Store, clock: BenefitsClock, now: datetime, tz: tzinfo) -> 
                 [Button("benefits.button.show", f"/hardship show {record.id}")],
             ),
         )
-        told += len(officers)
+        told += len(told_now)
     return told

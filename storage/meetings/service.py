@@ -14,6 +14,7 @@ from sqlalchemy import select
 from storage import audit, groups, outbox
 from storage.clock import utcnow
 from storage.errors import MeetingError
+from storage.identity import officers
 from storage.meetings import checkin, quorum
 from storage.models import Attendance, Meeting, Staff, StaffRole
 from storage.store import Store
@@ -198,17 +199,38 @@ async def answer(
     return row
 
 
-async def leave_approvers(store: Store, row: Attendance) -> list[int]:
-    """A delegate's leave goes to the head of their delegation."""
-    if not row.delegation:
-        return []
-    return list(
-        await store.session.scalars(
-            select(StaffRole.staff_id).where(
-                StaffRole.role == "head", StaffRole.scope == row.delegation
+@dataclass(frozen=True, slots=True)
+class Approvers:
+    """Who decides a delegate's leave: the delegation's head, named in the reply; or the
+    school's officers (who may decide it too) when the one asking is the head, or the
+    delegation has no active head, so that a request never waits for nobody."""
+
+    staff_ids: list[int]
+    names: list[str]
+    why: str  # "head" | "own" (the head asks) | "no_head"
+
+
+async def leave_approvers(store: Store, row: Attendance) -> Approvers:
+    heads = (
+        list(
+            await store.session.execute(
+                select(Staff.id, Staff.name)
+                .join(StaffRole, StaffRole.staff_id == Staff.id)
+                .where(
+                    StaffRole.role == "head",
+                    StaffRole.scope == row.delegation,
+                    Staff.active.is_(True),
+                )
+                .order_by(Staff.staff_no)
             )
         )
+        if row.delegation
+        else []
     )
+    others = [(i, n) for i, n in heads if i != row.staff_id]
+    if others:
+        return Approvers([i for i, _ in others], [n for _, n in others], why="head")
+    return Approvers(await officers(store, None), [], why="own" if heads else "no_head")
 
 
 async def decide_leave(
