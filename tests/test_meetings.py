@@ -120,6 +120,8 @@ async def test_a_delegation_with_no_head_sends_leave_to_the_officers(chat: Conso
     mid = await create_meeting(chat)
     asked = await chat.say("D2001", f"/meeting leave {mid} 外出开会")  # the head herself
     assert "你是代表团团长，申请已交给校工会干部审批" in asked, asked.text
+    own = await chat.say("D2001", f"/meeting approve {mid} D2001")
+    assert own.error and "不能审批自己的请假申请" in own, own.text
     async with chat.app.database.session() as session:
         await session.execute(delete(StaffRole).where(StaffRole.role == "head"))
     asked = await chat.say("D2003", f"/meeting leave {mid} 出差")

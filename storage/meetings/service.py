@@ -237,10 +237,13 @@ async def decide_leave(
     store: Store, meeting: Meeting, staff_no: str, approve: bool
 ) -> tuple[Attendance, int]:
     """A delegation head approves or declines a leave request. Refuses an unknown staff
-    number, and someone who asked for no leave."""
+    number, someone who asked for no leave, and one's own request (a head's own leave is
+    the school officers' to decide, `leave_approvers`)."""
     staff_id = await store.session.scalar(select(Staff.id).where(Staff.staff_no == staff_no))
     if staff_id is None:
         raise MeetingError("meetings.error.unknown_staff", staff_no=staff_no)
+    if staff_id == store.actor.staff_id:
+        raise MeetingError("meetings.error.own_leave")
     row = await attendance_of(store, meeting.id, staff_id)
     if row.answer != "leave":
         raise MeetingError("meetings.error.no_leave_request", staff_no=staff_no)
