@@ -50,6 +50,11 @@ class Context(Generic[S]):
         """A list in the reader's punctuation: 、 in Chinese, commas in English."""
         return ("、" if self.lang == "zh" else ", ").join(items)
 
+    def sentences(self, *parts: str) -> str:
+        """Sentences one after another: Chinese runs them on after its 。, English puts a
+        space between them."""
+        return ("" if self.lang == "zh" else " ").join(part for part in parts if part)
+
     def either(self, items: list[str]) -> str:
         """Alternatives: 甲、乙或丙 in Chinese, "a, b or c" in English."""
         if len(items) < 2:

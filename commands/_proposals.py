@@ -83,7 +83,7 @@ def listing(ctx: Ctx, title: str, proposals: list[Proposal] | queries.Page) -> R
         )
         if page.more:
             command = page_command(ctx.message.text, page.number + 1)
-            shown += " " + ctx.t("proposals.page_next", command=command)
+            shown = ctx.sentences(shown, ctx.t("proposals.page_next", command=command))
             choices.append(Choice(ctx.t("proposals.button.next_page"), command))
         footer = f"{shown}\n{footer}"
     return Reply(title=title, items=[line(ctx, p) for p in rows], footer=footer, choices=choices)

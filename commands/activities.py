@@ -159,10 +159,8 @@ async def join(ctx: Ctx) -> Reply:
 async def leave(ctx: Ctx) -> Reply:
     a = await activities.get(ctx.services, ctx.args["id"])
     moved = await activities.leave(ctx.services, a.id, ctx.user.id)
-    text_ = ctx.t("activities.left", title=a.title)
-    if moved is not None:
-        text_ += " " + ctx.t("activities.someone_moved_up")
-    return Reply(text=text_)
+    moved_up = ctx.t("activities.someone_moved_up") if moved is not None else ""
+    return Reply(text=ctx.sentences(ctx.t("activities.left", title=a.title), moved_up))
 
 
 @area.command(
@@ -357,16 +355,24 @@ async def me(ctx: Ctx) -> Reply:
 
 @area.command("clubs", aliases=["社团", "协会", "club list", "社团 列表"])
 async def club_list(ctx: Ctx) -> Reply:
-    found = await clubs.clubs(ctx.services)
+    found = await clubs.clubs(ctx.services, ctx.user.id)
     if not found:
         return Reply(title=ctx.t("activities.clubs_title"), text=ctx.t("activities.no_clubs"))
+    items = []
+    for line in found:
+        text_ = ctx.t(
+            "activities.club_line",
+            id=line.club.id,
+            name=line.club.name,
+            count=line.members,
+            leader=line.leader,
+        )
+        items.append(text_ + (ctx.t("activities.club_mine") if line.joined else ""))
+    open_to_me = [line for line in found if not line.joined]
     return Reply(
         title=ctx.t("activities.clubs_title"),
-        items=[
-            ctx.t("activities.club_line", id=c.id, name=c.name, count=n, leader=leader)
-            for c, n, leader in found
-        ],
-        footer=ctx.t("activities.clubs_footer"),
+        items=items,
+        footer=ctx.t("activities.clubs_footer") if open_to_me else None,
     )
 
 

@@ -4,6 +4,7 @@ publish the club's activities to its members (`storage.activities`, audience "cl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -40,18 +41,27 @@ async def join_club(store: Store, club_id: int, staff_id: int) -> Club:
     return club
 
 
-async def clubs(store: Store) -> list[tuple[Club, int, str]]:
-    """Every club with its member count and its leader's name."""
+@dataclass(frozen=True, slots=True)
+class ClubLine:
+    club: Club
+    members: int
+    leader: str
+    joined: bool  # the reader is a member
+
+
+async def clubs(store: Store, reader_id: int) -> list[ClubLine]:
+    """Every club with its member count, its leader's name, and whether the reader is in it."""
     counts = (
         select(ClubMember.club_id, func.count().label("n")).group_by(ClubMember.club_id).subquery()
     )
+    mine = select(ClubMember.club_id).where(ClubMember.staff_id == reader_id)
     rows = await store.session.execute(
-        select(Club, func.coalesce(counts.c.n, 0), Staff.name)
+        select(Club, func.coalesce(counts.c.n, 0), Staff.name, Club.id.in_(mine))
         .outerjoin(counts, counts.c.club_id == Club.id)
         .join(Staff, Staff.id == Club.leader_id)
         .order_by(Club.name)
     )
-    return [(club, int(n), leader) for club, n, leader in rows]
+    return [ClubLine(club, int(n), leader, bool(joined)) for club, n, leader, joined in rows]
 
 
 async def led_by(store: Store, staff_id: int) -> Sequence[Club]:

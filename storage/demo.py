@@ -432,7 +432,22 @@ async def _demo_activities(store: Store, tz: tzinfo) -> None:
     )
     for staff_no in ("D2001", "D2002"):
         await activities.join(store, contest.id, ids[staff_no], None)
+    await _demo_clubs(store, ids)
     store.actor = before
+
+
+async def _demo_clubs(store: Store, ids: dict[str, int]) -> None:
+    """Two clubs with members, so that `/clubs` shows what joining one means; 张伟 (T1001)
+    is in neither and can try `/club join`."""
+    from storage import clubs
+
+    for name, leader, description, members in (
+        ("教职工羽毛球协会", "H5001", "每周三晚体育馆活动，欢迎各水平教职工。", ("D2101", "C3001")),
+        ("教职工摄影协会", "T1002", "每月一次校园外拍和作品交流。", ("D2002",)),
+    ):
+        club = await clubs.create_club(store, name, ids[leader], description)
+        for staff_no in members:
+            await clubs.join_club(store, club.id, ids[staff_no])
 
 
 async def _demo_surveys(store: Store, tz: tzinfo) -> None:

@@ -53,7 +53,7 @@ async def test_a_full_activity_with_a_waiting_list_that_moves_up(
     listed = await conversation.say("D2001", "/activities")
     assert "已报 2/2" in listed and "候补" in listed
     left = await conversation.say("T1002", "/activity leave 1")
-    assert "已取消" in left and "递补" in left
+    assert "的报名。候补的第一位已递补" in left, left.text
     moved = await conversation.inbox("D2001")
     told = [r for r in moved if "递补" in r.plain()]
     assert told and "候补名单" in told[0].plain(), [r.plain() for r in moved]
@@ -171,7 +171,11 @@ async def test_clubs_publish_to_their_members(app: App) -> None:
     assert refused.error and "不是社团 #1 的负责人" in refused
     outsider = await chat.say("D2001", "/activity join 1")
     assert outsider.error and "不面向你" in outsider
-    assert "摄影协会" in await chat.say("D2001", "/clubs")
+    outside = await chat.say("D2001", "/clubs")
+    assert "摄影协会 · 2 人" in outside and "已加入" not in outside and "/club join" in outside
+    member = await chat.say("T1001", "/clubs")
+    assert "#1 摄影协会 · 2 人 · 负责人 李娜 · 已加入" in member, member.text
+    assert "/club join" not in member, "nothing left to join: no hint to"
 
 
 @pytest.mark.postgres
