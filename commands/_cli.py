@@ -366,6 +366,21 @@ def register(
                 f"{format_datetime(line.at, tz, lang)}  {line.status:<9} {line.platform:<9} "
                 f"{line.staff_no:<8} {about:<28} {line.error}"
             )
+        if report.unlinked_messages:  # as /deliveries says it: the people messages wait for
+            counted = state.t(
+                "meetings.delivery.unlinked_count",
+                count=report.unlinked_messages,
+                people=report.unlinked_people,
+            )
+            click.echo(state.t("cli.deliveries.unlinked", counted=counted))
+            for person in report.unlinked:
+                line_text = state.t(
+                    "meetings.delivery.unlinked_line",
+                    name=person.name,
+                    staff_no=person.staff_no,
+                    count=person.messages,
+                )
+                click.echo("  " + line_text)
 
     @main.command()
     @click.argument("staff_nos", nargs=-1, metavar="[STAFF_NO]...")

@@ -159,3 +159,14 @@ def test_deliveries_command_shows_the_queue(tmp_path: Path) -> None:
     assert (
         result.returncode == 0 and "pending" in result.stdout and "Oldest pending" in result.stdout
     )
+
+
+def test_deliveries_command_names_who_messages_wait_for(tmp_path: Path) -> None:
+    """As /deliveries does: the demo's invitations wait for delegates not yet linked."""
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    run(["--db", url, "db", "upgrade"])
+    run(["--db", url, "demo"])
+    result = run(["--db", url, "--lang", "en", "deliveries"])
+    assert result.returncode == 0, result.stderr
+    assert "Waiting for a linked account (7 days): " in result.stdout, result.stdout
+    assert "  周婷 (D2102): 1 message" in result.stdout, result.stdout
