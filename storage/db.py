@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -248,6 +248,18 @@ class Database:
             connection.execute("PRAGMA query_only=ON")
             self._inline = connection
         return self._inline
+
+    def read_inline(self, sql: str, params: Sequence[Any]) -> list[Any] | None:
+        """`sql` (qmark style) on `inline_reader`: its rows, or None where there is no such
+        reader or the file stayed busy past the short timeout (the caller then takes the
+        ordinary way)."""
+        inline = self.inline_reader()
+        if inline is None:
+            return None
+        try:
+            return inline.execute(sql, tuple(params)).fetchall()
+        except sqlite3.OperationalError:
+            return None
 
     async def dispose(self) -> None:
         self.closed = True

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import sqlite3
 import time
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -205,19 +204,13 @@ class EventLedger:
         a day than memory keeps, every new update asks this: through an ORM session (a
         hop to aiosqlite's thread) that halved the replies a second of a crowd (issue 16),
         so it reads on the loop's own connection, as the identity lookup does."""
-        inline = self.database.inline_reader()
-        if inline is not None:
-            marks = ", ".join("?" * len(keys))
-            try:
-                row = inline.execute(
-                    "SELECT 1 FROM processed_events "
-                    f"WHERE platform = ? AND event_id IN ({marks}) LIMIT 1",
-                    (platform, *keys),
-                ).fetchone()
-            except sqlite3.OperationalError:  # busy past the short timeout: the usual way
-                pass
-            else:
-                return row is not None
+        marks = ", ".join("?" * len(keys))
+        rows = self.database.read_inline(
+            f"SELECT 1 FROM processed_events WHERE platform = ? AND event_id IN ({marks}) LIMIT 1",
+            [platform, *keys],
+        )
+        if rows is not None:
+            return bool(rows)
         async with self.database.session() as session:
             found = await session.scalar(
                 select(ProcessedEvent.id)

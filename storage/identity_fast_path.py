@@ -21,7 +21,6 @@ kind of person, so a driver upgrade or a schema change that breaks the equality 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 from typing import Any
 
@@ -68,16 +67,11 @@ class _RawRow:
 
 
 def _read_inline(database: Database, params: dict[str, str]) -> list[Any] | None:
-    """The lookup on the loop's own SQLite connection; None on PostgreSQL, or when the file
-    stays busy past the short timeout (then the ordinary way answers)."""
-    inline = database.inline_reader()
-    if inline is None:
+    """The lookup on the loop's own SQLite connection (`Database.read_inline`)."""
+    if not database.sqlite:
         return None
     sql, order = _compiled(database.engine.dialect)
-    try:
-        return inline.execute(sql, tuple(params[name] for name in order or ())).fetchall()
-    except sqlite3.OperationalError:
-        return None
+    return database.read_inline(sql, [params[name] for name in order or ()])
 
 
 def lookup_sql(dialect: Dialect) -> str:
